@@ -1,0 +1,97 @@
+/**
+ * Schema migrations, kept in code so the compiled server carries them (no migration folder to
+ * ship or locate at run time). Only the Kysely schema builder is used, so one migration serves
+ * SQLite and PostgreSQL alike. Names sort in the order they must run; never rename or edit an
+ * applied one, add a new one instead. Every run is one transaction on both dialects, so a
+ * migration must not open a transaction of its own.
+ */
+import { type Kysely, type Migration, Migrator, PostgresAdapter, SqliteAdapter, sql } from "kysely";
+
+// Migrations see the database as it was when they were written, not as schema.ts says today,
+// so they are not typed by schema.ts.
+type AnyDatabase = Kysely<unknown>;
+
+/** Where applied migrations are recorded. */
+export const MIGRATION_TABLE = "aiservice_migration";
+
+export const migrations: Record<string, Migration> = {
+  "0001_api_keys": {
+    async up(db: AnyDatabase): Promise<void> {
+      await db.schema
+        .createTable("api_keys")
+        .addColumn("id", "text", (col) => col.primaryKey())
+        .addColumn("name", "text", (col) => col.notNull())
+        .addColumn("prefix", "text", (col) => col.notNull())
+        .addColumn("key_hash", "text", (col) => col.notNull().unique())
+        .addColumn("scopes", "text", (col) => col.notNull())
+        .addColumn("created_at", "text", (col) => col.notNull())
+        .addColumn("last_used_at", "text")
+        .addColumn("revoked_at", "text")
+        .execute();
+    },
+    async down(db: AnyDatabase): Promise<void> {
+      await db.schema.dropTable("api_keys").execute();
+    },
+  },
+};
+
+/** Applies every pending migration; throws an Error naming the migration that failed. */
+export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<void> {
+  const adapter = db.getExecutor().adapter;
+  if (adapter instanceof SqliteAdapter) {
+    await inSqliteWriteTransaction(db, () => runMigrator(db, undefined));
+    return;
+  }
+  const schema = adapter instanceof PostgresAdapter ? await currentPostgresSchema(db) : undefined;
+  await runMigrator(db, schema);
+}
+
+async function runMigrator<DB>(db: Kysely<DB>, migrationTableSchema: string | undefined): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    // Our own names, so a database shared with another Kysely application keeps both histories apart.
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: `${MIGRATION_TABLE}_lock`,
+    ...(migrationTableSchema === undefined ? {} : { migrationTableSchema }),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error === undefined) return;
+  const failed = results?.find((result) => result.status === "Error");
+  const reason = error instanceof Error ? error.message : String(error);
+  const what =
+    failed === undefined ? "database migrations could not run" : `migration ${failed.migrationName} failed`;
+  throw new Error(`${what}: ${reason}`, { cause: error });
+}
+
+/**
+ * Kysely runs SQLite migrations outside a transaction and takes no lock, but the CLI and the
+ * server may open the same file at once. BEGIN IMMEDIATE takes SQLite's write lock (waiting up to
+ * busy_timeout), so a second process finds the migrations already applied, and a failed
+ * migration leaves no half-made table behind. It works because the dialect has one connection.
+ */
+async function inSqliteWriteTransaction<DB>(db: Kysely<DB>, run: () => Promise<void>): Promise<void> {
+  await sql`begin immediate`.execute(db);
+  try {
+    await run();
+  } catch (error) {
+    // Some failures (disk full, I/O) already rolled back; the migration error is the one to report.
+    await sql`rollback`.execute(db).catch(() => undefined);
+    throw error;
+  }
+  await sql`commit`.execute(db);
+}
+
+/**
+ * Kysely looks for its bookkeeping tables in every schema of the database, so an
+ * `aiservice_migration` in another schema (another deployment, another test) would make it skip
+ * creating ours. Pinning the bookkeeping to the schema our tables land in avoids that.
+ */
+async function currentPostgresSchema<DB>(db: Kysely<DB>): Promise<string> {
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+  const schema = rows[0]?.schema;
+  if (schema === null || schema === undefined) {
+    throw new Error("no schema to create tables in: none of the search_path schemas exists");
+  }
+  return schema;
+}

@@ -1,0 +1,291 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sql } from "kysely";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Scope } from "../../src/auth/principal.js";
+import { KyselyApiKeyRepository } from "../../src/store/api-key-repository.js";
+import { type OpenStoreOptions, openStore } from "../../src/store/open-store.js";
+import type { NewApiKey, Store, StoreDialect } from "../../src/store/store.js";
+import { createTestSchema, probePostgres, TEST_DATABASE_URL } from "../helpers/postgres.js";
+
+const postgres = await probePostgres();
+if (!postgres.available) console.warn(`skipping the PostgreSQL store tests: ${postgres.reason}`);
+
+/** A fresh, empty database per test, so no test sees another's keys. */
+interface Fresh {
+  options: OpenStoreOptions;
+  /** The PostgreSQL schema the store works in. */
+  schema?: string;
+  cleanup(): Promise<void>;
+}
+
+const targets: { dialect: StoreDialect; skip: string | undefined; fresh(): Promise<Fresh> }[] = [
+  {
+    dialect: "sqlite",
+    skip: undefined,
+    async fresh() {
+      const dataDir = tempDir();
+      return { options: { dataDir }, cleanup: async () => rmSync(dataDir, { recursive: true, force: true }) };
+    },
+  },
+  {
+    dialect: "postgres",
+    skip: postgres.available ? undefined : postgres.reason,
+    async fresh() {
+      const dataDir = tempDir();
+      const schema = await createTestSchema();
+      return {
+        options: { dataDir, databaseUrl: schema.url },
+        schema: schema.schema,
+        async cleanup() {
+          await schema.drop();
+          rmSync(dataDir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+];
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "aiservice-store-"));
+}
+
+function newKey(id: string, scopes: Scope[] = ["inference"]): NewApiKey {
+  return { id, name: `key ${id}`, prefix: "ais-", keyHash: `hash-of-${id}`, scopes };
+}
+
+/** A clock the test moves by hand: one second per call unless set. */
+function steppingClock(start = Date.parse("2026-01-01T00:00:00.000Z")): () => Date {
+  let next = start;
+  return () => {
+    const now = new Date(next);
+    next += 1_000;
+    return now;
+  };
+}
+
+async function migrationNames(store: Store): Promise<string[]> {
+  const { rows } = await sql<{ name: string }>`select name from aiservice_migration order by name`.execute(
+    store.db,
+  );
+  return rows.map((row) => row.name);
+}
+
+for (const target of targets) {
+  const title = target.skip === undefined ? target.dialect : `${target.dialect} (skipped: ${target.skip})`;
+
+  describe.skipIf(target.skip !== undefined)(`store on ${title}`, () => {
+    let fresh: Fresh;
+    const opened: Store[] = [];
+    const open = async (): Promise<Store> => {
+      const store = await openStore(fresh.options);
+      opened.push(store);
+      return store;
+    };
+
+    beforeEach(async () => {
+      fresh = await target.fresh();
+    });
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((store) => store.close()));
+      await fresh.cleanup();
+    });
+
+    it("runs the migrations at open, once, and keeps data across reopen", async () => {
+      const first = await open();
+      expect(first.dialect).toBe(target.dialect);
+      expect(await migrationNames(first)).toEqual(["0001_api_keys"]);
+      expect(await first.apiKeys.list()).toEqual([]);
+      await first.apiKeys.insert(newKey("k1", ["inference", "batch"]));
+      await first.close();
+
+      const second = await open();
+      expect(await migrationNames(second)).toEqual(["0001_api_keys"]);
+      expect((await second.apiKeys.findById("k1"))?.scopes).toEqual(["inference", "batch"]);
+    });
+
+    it("round-trips a key with its scopes and ISO timestamps", async () => {
+      const store = await open();
+      const scopes: Scope[] = ["models:manage", "admin", "webhooks"];
+      const inserted = await store.apiKeys.insert(newKey("k1", scopes));
+      expect(inserted).toMatchObject({
+        id: "k1",
+        name: "key k1",
+        prefix: "ais-",
+        keyHash: "hash-of-k1",
+        scopes,
+        lastUsedAt: null,
+        revokedAt: null,
+      });
+      expect(new Date(inserted.createdAt).toISOString()).toBe(inserted.createdAt);
+      expect(await store.apiKeys.findById("k1")).toEqual(inserted);
+      expect(await store.apiKeys.list()).toEqual([inserted]);
+    });
+
+    it("returns undefined for an unknown id", async () => {
+      const store = await open();
+      expect(await store.apiKeys.findById("nope")).toBeUndefined();
+      expect(await store.apiKeys.revoke("nope")).toBeUndefined();
+      await expect(store.apiKeys.touch("nope", new Date())).resolves.toBeUndefined();
+    });
+
+    it("rejects a duplicate id and a duplicate key hash", async () => {
+      const store = await open();
+      await store.apiKeys.insert(newKey("k1"));
+      await expect(store.apiKeys.insert({ ...newKey("k1"), keyHash: "other" })).rejects.toThrow();
+      await expect(store.apiKeys.insert({ ...newKey("k2"), keyHash: "hash-of-k1" })).rejects.toThrow();
+      expect(await store.apiKeys.list()).toHaveLength(1);
+    });
+
+    it("lists newest first, breaking ties by id", async () => {
+      const store = await open();
+      const times = ["2026-01-02T00:00:00.000Z", "2026-01-03T00:00:00.000Z", "2026-01-01T00:00:00.000Z"];
+      const ids = ["middle", "newest", "oldest"];
+      for (const [index, id] of ids.entries()) {
+        const at = new Date(times[index]!);
+        await new KyselyApiKeyRepository(store.db, () => at).insert(newKey(id));
+      }
+      const sameTime = new KyselyApiKeyRepository(store.db, () => new Date("2026-01-01T00:00:00.000Z"));
+      await sameTime.insert(newKey("oldest-b"));
+      expect((await store.apiKeys.list()).map((key) => key.id)).toEqual([
+        "newest",
+        "middle",
+        "oldest-b",
+        "oldest",
+      ]);
+    });
+
+    it("revokes once: revoking again keeps the first time", async () => {
+      const store = await open();
+      const repo = new KyselyApiKeyRepository(store.db, steppingClock());
+      await repo.insert(newKey("k1"));
+      const revoked = await repo.revoke("k1");
+      expect(revoked?.revokedAt).toBe("2026-01-01T00:00:01.000Z");
+      expect((await repo.revoke("k1"))?.revokedAt).toBe("2026-01-01T00:00:01.000Z");
+      expect(await store.apiKeys.findById("k1")).toEqual(revoked);
+      expect((await store.apiKeys.list())[0]?.revokedAt).toBe("2026-01-01T00:00:01.000Z");
+    });
+
+    it("touch records the latest use and never moves it backwards", async () => {
+      const store = await open();
+      await store.apiKeys.insert(newKey("k1"));
+      const later = new Date("2026-03-01T12:00:00.000Z");
+      const earlier = new Date("2026-02-01T12:00:00.000Z");
+      await store.apiKeys.touch("k1", later);
+      await store.apiKeys.touch("k1", earlier);
+      expect((await store.apiKeys.findById("k1"))?.lastUsedAt).toBe(later.toISOString());
+      const latest = new Date("2026-04-01T12:00:00.000Z");
+      await store.apiKeys.touch("k1", latest);
+      expect((await store.apiKeys.findById("k1"))?.lastUsedAt).toBe(latest.toISOString());
+    });
+
+    it("returns counts as numbers", async () => {
+      const store = await open();
+      await store.apiKeys.insert(newKey("k1"));
+      const row = await store.db
+        .selectFrom("api_keys")
+        .select((eb) => eb.fn.countAll().as("n"))
+        .executeTakeFirstOrThrow();
+      expect(row.n).toBe(1);
+    });
+
+    it("pings, and closes idempotently", async () => {
+      const store = await open();
+      await expect(store.ping()).resolves.toBeUndefined();
+      await Promise.all([store.close(), store.close()]);
+      await expect(store.close()).resolves.toBeUndefined();
+      await expect(store.ping()).rejects.toThrow();
+    });
+
+    it("names the migration that failed", async () => {
+      const store = await open();
+      // Forget that 0001 ran, so reopening tries to create the existing table again.
+      await store.db.schema.dropTable("aiservice_migration").execute();
+      await store.close();
+      await expect(open()).rejects.toThrow(/cannot open .*: migration 0001_api_keys failed: /);
+    });
+
+    if (target.dialect === "postgres") {
+      it("works inside the schema named in the URL", async () => {
+        const store = await open();
+        const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(store.db);
+        expect(rows[0]?.schema).toBe(fresh.schema);
+        const tables = await store.db.introspection.getTables();
+        const ours = tables.filter((table) => table.schema === fresh.schema).map((table) => table.name);
+        expect(ours.sort()).toEqual(["aiservice_migration", "aiservice_migration_lock", "api_keys"]);
+      });
+
+      it("migrates a schema while another schema of the database is already migrated", async () => {
+        const first = await open();
+        await first.apiKeys.insert(newKey("in-first"));
+        const other = await createTestSchema();
+        try {
+          const second = await openStore({ ...fresh.options, databaseUrl: other.url });
+          opened.push(second);
+          expect(await second.apiKeys.list()).toEqual([]);
+          expect(await migrationNames(second)).toEqual(["0001_api_keys"]);
+          await second.close();
+        } finally {
+          await other.drop();
+        }
+      });
+    }
+
+    if (target.dialect === "sqlite") {
+      it("uses WAL, and two stores on one data dir see each other's writes", async () => {
+        const server = await open();
+        const cli = await open();
+        const { rows } = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(server.db);
+        expect(rows[0]?.journal_mode).toBe("wal");
+
+        await cli.apiKeys.insert(newKey("from-cli", ["admin"]));
+        expect((await server.apiKeys.findById("from-cli"))?.scopes).toEqual(["admin"]);
+        await server.apiKeys.revoke("from-cli");
+        expect((await cli.apiKeys.findById("from-cli"))?.revokedAt).not.toBeNull();
+      });
+    }
+  });
+}
+
+describe("openStore failures", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.skipIf(!postgres.available)("rejects an unreachable PostgreSQL quickly, password redacted", async () => {
+    const url = new URL(TEST_DATABASE_URL);
+    url.port = "1";
+    url.password = "s3cret-pw";
+    const started = Date.now();
+    const error = await openStore({ dataDir: dir, databaseUrl: url.toString() }).then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(error).toBeInstanceOf(Error);
+    const message = (error as Error).message;
+    expect(message).toContain(`PostgreSQL database postgres://${url.username}:***@127.0.0.1:1/`);
+    expect(message).toMatch(/ECONNREFUSED/);
+    expect(message).not.toContain("s3cret-pw");
+  });
+
+  it("rejects a data dir that cannot be created, naming the file", async () => {
+    const file = join(dir, "not-a-dir");
+    writeFileSync(file, "");
+    const dataDir = join(file, "data");
+    await expect(openStore({ dataDir })).rejects.toThrow(
+      `cannot open SQLite database ${join(dataDir, "aiservice.db")}: ENOTDIR`,
+    );
+  });
+
+  it("rejects a URL that is not PostgreSQL", async () => {
+    await expect(openStore({ dataDir: dir, databaseUrl: "mysql://u:pw@host/db" })).rejects.toThrow(
+      "cannot open PostgreSQL database mysql://u:***@host/db: the URL must start with postgres://",
+    );
+  });
+});
