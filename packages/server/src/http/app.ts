@@ -1,0 +1,75 @@
+import { randomUUID } from "node:crypto";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { requestId } from "hono/request-id";
+import { registerApiKeyRoutes } from "../admin/api-key-routes.js";
+import { registerOperationsRoutes } from "../admin/operations-routes.js";
+import { registerPrincipalRoute } from "../admin/principal-route.js";
+import { ApiError } from "../errors.js";
+import type { AppEnv } from "./context.js";
+import { registerDocs } from "./docs.js";
+import { handleError } from "./error-handler.js";
+import { authenticate } from "./middleware/authenticate.js";
+import { observeRequests } from "./middleware/observe.js";
+import { notFoundHandler } from "./not-found.js";
+import type { AppServices } from "./services.js";
+import { validationHook } from "./validation.js";
+
+export const API_VERSION = "0.1.0";
+
+/** Prefixes whose routes need a principal; operations routes and docs stay open. */
+const AUTHENTICATED_PREFIXES = ["/v1/ai/*", "/ai/*"] as const;
+
+/**
+ * The whole HTTP surface: the middleware chain of DESIGN.md in order, then the routes of
+ * each area. Returns the app so tests and benchmarks can serve it however they like.
+ */
+export function buildApp(services: AppServices): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.use(
+    requestId({
+      headerName: "X-Request-Id",
+      limitLength: 128,
+      generator: () => `req_${randomUUID().replaceAll("-", "")}`,
+    }),
+  );
+  app.use(observeRequests(services.logger, services.metrics));
+  app.use(
+    bodyLimit({
+      maxSize: services.config.server.body_limit_bytes,
+      onError: () => {
+        throw new ApiError("PAYLOAD_TOO_LARGE", "request body is larger than the server accepts", {
+          details: { limit_bytes: services.config.server.body_limit_bytes },
+        });
+      },
+    }),
+  );
+  for (const prefix of AUTHENTICATED_PREFIXES) {
+    app.use(prefix, authenticate(services.authenticator, services.config.server.trust_proxy));
+  }
+
+  registerOperationsRoutes(app, services);
+  registerPrincipalRoute(app, services);
+  registerApiKeyRoutes(app, services);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    description: "An API key issued by `aiservice keys create`, or a JWT",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKeyAuth", {
+    type: "apiKey",
+    in: "header",
+    name: "X-API-Key",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "aiservice", version: API_VERSION, description: "Self-hostable AI service for code." },
+  });
+  registerDocs(app);
+
+  app.notFound(notFoundHandler(app));
+  app.onError(handleError);
+  return app;
+}

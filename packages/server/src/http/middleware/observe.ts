@@ -1,0 +1,45 @@
+import type { MiddlewareHandler } from "hono";
+import { matchedRoutes } from "hono/route";
+import type { Logger } from "pino";
+import type { ServerMetrics } from "../../observability/metrics.js";
+import type { AppEnv } from "../context.js";
+
+/** The route pattern that served the request (bounded label cardinality), not the raw path. */
+function routeLabel(c: Parameters<MiddlewareHandler<AppEnv>>[0]): string {
+  const routes = matchedRoutes(c);
+  for (let i = routes.length - 1; i >= 0; i--) {
+    const route = routes[i];
+    if (route !== undefined && route.method !== "ALL") return route.path;
+  }
+  return "unmatched";
+}
+
+/**
+ * The access log line and the HTTP metrics of every request. Runs outermost (after the
+ * request id), so it also sees responses produced by `onError` and `notFound`.
+ */
+export function observeRequests(logger: Logger, metrics: ServerMetrics): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const started = performance.now();
+    const requestLogger = logger.child({ request_id: c.get("requestId") });
+    c.set("logger", requestLogger);
+    await next();
+    const durationMs = performance.now() - started;
+    const route = routeLabel(c);
+    const labels = { method: c.req.method, route, status: String(c.res.status) };
+    metrics.httpRequests.inc(labels);
+    metrics.httpDuration.observe(labels, durationMs / 1000);
+    const principal = c.var.principal;
+    requestLogger.info(
+      {
+        method: c.req.method,
+        path: c.req.path,
+        route,
+        status: c.res.status,
+        duration_ms: Math.round(durationMs * 100) / 100,
+        principal: principal?.id,
+      },
+      "request",
+    );
+  };
+}

@@ -1,0 +1,20 @@
+import type { Authenticator } from "../auth/authenticator.js";
+import type { Config } from "../config/schema.js";
+import type { Logger } from "../observability/logger.js";
+import type { ServerMetrics } from "../observability/metrics.js";
+import type { RateLimiter } from "../ratelimit/rate-limiter.js";
+import type { Store } from "../store/store.js";
+
+/** What the HTTP layer needs from the rest of the server; built once by `startServer`. */
+export interface AppServices {
+  config: Config;
+  store: Store;
+  authenticator: Authenticator;
+  rateLimiter: RateLimiter;
+  logger: Logger;
+  metrics: ServerMetrics;
+  /** Extra readiness probes (e.g. Redis); each throws when not ready. */
+  readinessChecks: Record<string, () => Promise<void>>;
+  /** True once shutdown began: /readyz answers 503 so load balancers stop sending traffic. */
+  isShuttingDown(): boolean;
+}

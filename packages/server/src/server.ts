@@ -1,0 +1,190 @@
+import type { AddressInfo } from "node:net";
+import { type ServerType, serve } from "@hono/node-server";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { Redis } from "ioredis";
+import { Authenticator } from "./auth/authenticator.js";
+import { createJwtVerifier } from "./auth/jwt-verifier.js";
+import { ConfigError } from "./config/load-config.js";
+import { redactUrl } from "./config/redact-config.js";
+import { authRequired, type Config } from "./config/schema.js";
+import { buildApp } from "./http/app.js";
+import type { AppEnv } from "./http/context.js";
+import type { AppServices } from "./http/services.js";
+import { createLogger, type Logger } from "./observability/logger.js";
+import { createMetrics } from "./observability/metrics.js";
+import { createRateLimiter } from "./ratelimit/create-rate-limiter.js";
+import { openStore } from "./store/open-store.js";
+
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:8000`. */
+  url: string;
+  port: number;
+  app: OpenAPIHono<AppEnv>;
+  services: AppServices;
+  /** Graceful stop: refuse new connections, drain in-flight requests (bounded), close the store. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Key prefix for Redis-backed state, so several test servers can share one Redis. */
+  redisKeyPrefix?: string;
+  /** Disable default process metrics (benchmarks start many servers in one process). */
+  processMetrics?: boolean;
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h) || h === "::ffff:127.0.0.1";
+}
+
+/** Open mode on a reachable address would hand the models and the API to anyone on the network. */
+export function assertSafeBinding(config: Config): void {
+  if (!authRequired(config) && !isLoopbackHost(config.server.host)) {
+    throw new ConfigError(
+      `refusing to listen on ${config.server.host} without authentication: open mode is only allowed on a ` +
+        "loopback address. Set `auth.required: true` (and create keys with `aiservice keys create`), " +
+        "configure `auth.jwt`, or bind to 127.0.0.1.",
+    );
+  }
+}
+
+function listen(app: OpenAPIHono<AppEnv>, host: string, port: number): Promise<ServerType> {
+  return new Promise((resolvePromise, reject) => {
+    const server = serve({ fetch: app.fetch, hostname: host, port });
+    const onError = (err: NodeJS.ErrnoException) => {
+      const reason = err.code === "EADDRINUSE" ? "the address is already in use" : err.message;
+      reject(new Error(`cannot listen on ${host}:${port}: ${reason}`, { cause: err }));
+    };
+    server.once("error", onError);
+    server.once("listening", () => {
+      server.off("error", onError);
+      resolvePromise(server);
+    });
+  });
+}
+
+/** Resolves true once the client is ready, false after `timeoutMs` (it keeps reconnecting). */
+function redisReady(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === "ready") return Promise.resolve(true);
+  return new Promise((resolvePromise) => {
+    const timer = setTimeout(() => {
+      redis.off("ready", onReady);
+      resolvePromise(false);
+    }, timeoutMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolvePromise(true);
+    };
+    redis.once("ready", onReady);
+  });
+}
+
+/** Closes the listener and waits for in-flight requests, then cuts what is left. */
+function drain(server: ServerType, timeoutMs: number): Promise<void> {
+  return new Promise((resolvePromise) => {
+    const http = server as import("node:http").Server;
+    const timer = setTimeout(() => http.closeAllConnections(), timeoutMs);
+    // Keep-alive sockets hold close() open until they time out; reap each one as soon as its
+    // last response is written instead.
+    const reaper = setInterval(() => http.closeIdleConnections(), 50);
+    http.close(() => {
+      clearTimeout(timer);
+      clearInterval(reaper);
+      resolvePromise();
+    });
+    http.closeIdleConnections();
+  });
+}
+
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
+  assertSafeBinding(config);
+  const logger = options.logger ?? createLogger(config.logging.level);
+  const store = await openStore({
+    dataDir: config.data_dir,
+    databaseUrl: config.database_url,
+    onBackgroundError: (err) =>
+      logger.warn({ err: err.message }, "database connection error (will reconnect)"),
+  });
+  const redis =
+    config.redis_url === undefined
+      ? undefined
+      : new Redis(config.redis_url, {
+          // Fail fast instead of queueing commands while Redis is away; the limiter falls back.
+          enableOfflineQueue: false,
+          maxRetriesPerRequest: 1,
+          connectTimeout: 2_000,
+        });
+  redis?.on("error", (err) => logger.warn({ err: err.message }, "redis connection error"));
+  if (redis !== undefined && !(await redisReady(redis, 3_000))) {
+    // Not fatal: rate limits fall back to per-process counters until Redis answers.
+    logger.warn(
+      { redis: redactUrl(config.redis_url ?? "") },
+      "redis not reachable at start-up; limits are per process until it is",
+    );
+  }
+
+  let shuttingDown = false;
+  const required = authRequired(config);
+  const services: AppServices = {
+    config,
+    store,
+    logger,
+    metrics: createMetrics({ processMetrics: options.processMetrics ?? true }),
+    rateLimiter: createRateLimiter(
+      config.rate_limits,
+      redis === undefined ? {} : { redis, keyPrefix: options.redisKeyPrefix ?? "aiservice:rl" },
+    ),
+    authenticator: new Authenticator({
+      apiKeys: store.apiKeys,
+      required,
+      ...(config.auth.jwt === undefined ? {} : { jwt: createJwtVerifier(config.auth.jwt) }),
+    }),
+    readinessChecks:
+      redis === undefined
+        ? {}
+        : {
+            redis: async () => {
+              await redis.ping();
+            },
+          },
+    isShuttingDown: () => shuttingDown,
+  };
+
+  if (required && config.auth.jwt === undefined && (await store.apiKeys.list()).every((k) => k.revokedAt)) {
+    logger.warn(
+      "authentication is required but no active API key exists: create one with `aiservice keys create`",
+    );
+  }
+
+  const app = buildApp(services);
+  let server: ServerType;
+  try {
+    server = await listen(app, config.server.host, config.server.port);
+  } catch (err) {
+    await Promise.allSettled([services.rateLimiter.close(), redis?.quit(), store.close()]);
+    throw err;
+  }
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
+  logger.info(
+    { host: config.server.host, port, auth: required ? "required" : "open", store: store.dialect },
+    "listening",
+  );
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      shuttingDown = true;
+      logger.info("shutting down: draining in-flight requests");
+      await drain(server, config.server.shutdown_timeout_ms);
+      await services.rateLimiter.close();
+      if (redis !== undefined) await redis.quit().catch(() => redis.disconnect());
+      await store.close();
+      logger.info("shutdown complete");
+    })();
+    return closing;
+  };
+
+  return { url: `http://${hostForUrl}:${port}`, port, app, services, close };
+}
