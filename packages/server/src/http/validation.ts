@@ -8,8 +8,7 @@ import type { AppEnv } from "./context.js";
  * The `defaultHook` of every OpenAPIHono router: a validation failure becomes our
  * INVALID_REQUEST envelope with one `{path, message}` per problem.
  */
-// biome-ignore lint/suspicious/noExplicitAny: Hook's generics are the library's; we only read the result.
-export const validationHook: Hook<any, AppEnv, any, any> = (result) => {
+export const validationHook: Hook<unknown, AppEnv, string, undefined> = (result) => {
   if (!result.success) {
     const issues = zodIssues(result.error as z.ZodError, result.target);
     const summary = issues.map((i) => `${i.path}: ${i.message}`).join("; ");
