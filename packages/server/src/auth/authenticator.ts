@@ -18,7 +18,16 @@ export interface AuthenticatorOptions {
   /** Called when recording a key's use fails; the request goes on regardless. */
   onTouchError?: (error: unknown, keyId: string) => void;
   now?: () => Date;
+  /**
+   * How long a verified API key is trusted without asking the store again. The store lookup
+   * dominated the cost of an authenticated request; the price is that a key revoked by another
+   * process (the CLI, another replica) still works for up to this long. Default 5 s; 0 disables.
+   */
+  keyCacheTtlMs?: number;
 }
+
+/** Upper bound of cached keys, so a flood of distinct valid keys cannot grow memory unbounded. */
+const KEY_CACHE_LIMIT = 10_000;
 
 export interface Credentials {
   /** The raw `Authorization` header. */
@@ -44,6 +53,9 @@ export class Authenticator {
   private readonly now: () => Date;
   /** Last `touch` per key id; bounded by the number of valid keys, which is small. */
   private readonly lastTouch = new Map<string, number>();
+  private readonly keyCacheTtlMs: number;
+  /** Verified keys by hash (never the key itself): principal, key id and expiry. */
+  private readonly keyCache = new Map<string, { principal: Principal; keyId: string; expires: number }>();
 
   constructor(options: AuthenticatorOptions) {
     this.apiKeys = options.apiKeys;
@@ -52,6 +64,12 @@ export class Authenticator {
     this.touchIntervalMs = options.touchIntervalMs ?? 60_000;
     this.onTouchError = options.onTouchError ?? (() => {});
     this.now = options.now ?? (() => new Date());
+    this.keyCacheTtlMs = options.keyCacheTtlMs ?? 5_000;
+  }
+
+  /** Drops a key from the cache at once (called when this process revokes it). */
+  forgetKey(keyId: string): void {
+    for (const [hash, cached] of this.keyCache) if (cached.keyId === keyId) this.keyCache.delete(hash);
   }
 
   async authenticate(credentials: Credentials): Promise<Principal> {
@@ -82,15 +100,36 @@ export class Authenticator {
   private async verifyApiKey(token: string): Promise<Principal> {
     const parsed = parseApiKey(token);
     if (parsed === undefined) throw new ApiError("UNAUTHORIZED", INVALID_API_KEY);
+    const hash = hashApiKey(token);
+    const nowMs = this.now().getTime();
+    const cached = this.keyCache.get(hash);
+    if (cached !== undefined && cached.expires > nowMs) return cached.principal;
     const record = await this.apiKeys.findById(parsed.id);
     // Unknown id and wrong secret share one message so ids cannot be probed.
-    if (record === undefined || !apiKeyHashesEqual(hashApiKey(token), record.keyHash)) {
+    if (record === undefined || !apiKeyHashesEqual(hash, record.keyHash)) {
       throw new ApiError("UNAUTHORIZED", INVALID_API_KEY);
     }
     // Checked after the hash so that only the key's holder learns it was revoked.
-    if (record.revokedAt !== null) throw new ApiError("UNAUTHORIZED", "API key revoked");
+    if (record.revokedAt !== null) {
+      this.keyCache.delete(hash);
+      throw new ApiError("UNAUTHORIZED", "API key revoked");
+    }
     this.recordUse(record);
-    return { id: `key:${record.id}`, kind: "api_key", name: record.name, scopes: new Set(record.scopes) };
+    const principal: Principal = {
+      id: `key:${record.id}`,
+      kind: "api_key",
+      name: record.name,
+      scopes: new Set(record.scopes),
+    };
+    if (this.keyCacheTtlMs > 0) {
+      this.keyCache.delete(hash);
+      if (this.keyCache.size >= KEY_CACHE_LIMIT) {
+        const oldest = this.keyCache.keys().next().value;
+        if (oldest !== undefined) this.keyCache.delete(oldest);
+      }
+      this.keyCache.set(hash, { principal, keyId: record.id, expires: nowMs + this.keyCacheTtlMs });
+    }
+    return principal;
   }
 
   /** Fire-and-forget `touch`, at most once per key per interval so a hot key does not write per request. */

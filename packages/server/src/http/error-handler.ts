@@ -10,10 +10,11 @@ import { renderError, toApiError } from "./error-envelope.js";
 export function handleError(err: Error, c: Context<AppEnv>): Response {
   const apiError = toApiError(err);
   if (apiError !== undefined) {
-    if (apiError.status >= 500) c.get("logger")?.error({ err }, apiError.message);
+    if (apiError.status >= 500)
+      c.get("logger")?.error({ err, request_id: c.get("requestId") }, apiError.message);
     return renderError(c, apiError);
   }
-  (c.get("logger") ?? console).error({ err }, "unhandled error");
+  (c.get("logger") ?? console).error({ err, request_id: c.get("requestId") }, "unhandled error");
   return renderError(
     c,
     new ApiError("INTERNAL_ERROR", "internal error; the server log has the details under this request id"),

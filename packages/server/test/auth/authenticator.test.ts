@@ -230,7 +230,8 @@ describe("touch", () => {
   it("records use at most once per key per minute", async () => {
     const a = await addKey("a", ["inference"]);
     const b = await addKey("b", ["inference"]);
-    const auth = authenticator();
+    // Without the key cache every request reaches the store, so only the throttle limits writes.
+    const auth = authenticator({ keyCacheTtlMs: 0 });
     await auth.authenticate(bearer(a.key));
     await auth.authenticate(bearer(a.key));
     await auth.authenticate(bearer(b.key));
@@ -242,6 +243,22 @@ describe("touch", () => {
     clock += 1_000;
     await auth.authenticate(bearer(a.key));
     expect(repo.touches.map((t) => t.id)).toEqual([a.id, b.id, a.id]);
+  });
+
+  it("trusts a verified key for the cache TTL; forgetKey revokes at once", async () => {
+    const { key, id } = await addKey("a", ["inference"]);
+    const auth = authenticator();
+    await auth.authenticate(bearer(key));
+    await repo.revoke(id); // as another process (the CLI) would: this authenticator is not told
+    await auth.authenticate(bearer(key));
+    clock += 5_001;
+    await unauthorized(auth.authenticate(bearer(key)));
+
+    const other = await addKey("b", ["inference"]);
+    await auth.authenticate(bearer(other.key));
+    await repo.revoke(other.id);
+    auth.forgetKey(other.id); // revoked through this server's API
+    await unauthorized(auth.authenticate(bearer(other.key)));
   });
 
   it("does not touch on failed or anonymous authentication", async () => {

@@ -32,9 +32,11 @@ describe("operations endpoints", () => {
     expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
     const text = await res.text();
     expect(text).toMatch(
-      /aiservice_http_requests_total\{method="DELETE",route="\/v1\/ai\/keys\/:key_id",status="404"\} 1/,
+      /aiservice_http_request_duration_seconds_count\{method="DELETE",route="\/v1\/ai\/keys\/:key_id",status="404"\} 1/,
     );
-    expect(text).toMatch(/aiservice_http_requests_total\{method="GET",route="unmatched",status="404"\} 1/);
+    expect(text).toMatch(
+      /aiservice_http_request_duration_seconds_count\{method="GET",route="unmatched",status="404"\} 1/,
+    );
     expect(text).toContain("aiservice_http_request_duration_seconds_bucket");
   });
 

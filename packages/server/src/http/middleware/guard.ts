@@ -5,6 +5,7 @@ import { ApiError } from "../../errors.js";
 import { rateLimitHeaders } from "../../ratelimit/rate-limit-headers.js";
 import type { RateLimitCategory } from "../../ratelimit/rate-limiter.js";
 import type { AppEnv } from "../context.js";
+import { setResponseHeader } from "../response-headers.js";
 import type { AppServices } from "../services.js";
 
 export interface GuardOptions {
@@ -26,7 +27,7 @@ export function guard(services: Pick<AppServices, "rateLimiter" | "metrics">, op
     const principal = c.get("principal");
     if (options.scope !== undefined) requireScope(principal, options.scope);
     const decision = await services.rateLimiter.consume(principal.id, categories);
-    for (const [name, value] of Object.entries(rateLimitHeaders(decision))) c.header(name, value);
+    for (const [name, value] of Object.entries(rateLimitHeaders(decision))) setResponseHeader(c, name, value);
     if (!decision.allowed) {
       services.metrics.rateLimited.inc({ category: decision.category });
       throw new ApiError("RATE_LIMIT_EXCEEDED", `rate limit exceeded for ${decision.category} requests`, {

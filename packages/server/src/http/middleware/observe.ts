@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
 import type { Logger } from "pino";
+import type { Principal } from "../../auth/principal.js";
 import type { ServerMetrics } from "../../observability/metrics.js";
 import type { AppEnv } from "../context.js";
 
@@ -21,17 +22,19 @@ function routeLabel(c: Parameters<MiddlewareHandler<AppEnv>>[0]): string {
 export function observeRequests(logger: Logger, metrics: ServerMetrics): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const started = performance.now();
-    const requestLogger = logger.child({ request_id: c.get("requestId") });
-    c.set("logger", requestLogger);
+    // The base logger, not a per-request child: a child costs an allocation per request, and
+    // lines that need the request id carry it as a field.
+    c.set("logger", logger);
     await next();
     const durationMs = performance.now() - started;
     const route = routeLabel(c);
     const labels = { method: c.req.method, route, status: String(c.res.status) };
-    metrics.httpRequests.inc(labels);
     metrics.httpDuration.observe(labels, durationMs / 1000);
-    const principal = c.var.principal;
-    requestLogger.info(
+    if (!logger.isLevelEnabled("info")) return;
+    const principal = c.get("principal") as Principal | undefined;
+    logger.info(
       {
+        request_id: c.get("requestId"),
         method: c.req.method,
         path: c.req.path,
         route,
