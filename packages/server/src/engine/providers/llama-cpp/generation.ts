@@ -1,0 +1,142 @@
+/**
+ * The token loop shared by chat, FIM and completion. It runs on the low-level
+ * `LlamaContextSequence.evaluateWithMetadata` rather than LlamaChat/LlamaCompletion because only
+ * that API reports each sampled token's probability (`confidence`) — the per-token logprobs the
+ * provider interface promises. Stop strings, end-of-turn tokens and streaming are handled here.
+ */
+import type { LlamaContextSequence, LlamaModel, SequenceEvaluateOptions, Token } from "node-llama-cpp";
+import type { FinishReason, GenerationChunk, SamplingParameters, TokenProbability } from "../provider.js";
+import type { Prompt } from "./prompt.js";
+import { StopStringMatcher, TokenTextDecoder } from "./text-stream.js";
+
+export interface GenerationRun {
+  model: LlamaModel;
+  sequence: LlamaContextSequence;
+  prompt: Prompt;
+  sampling: SamplingParameters;
+  maxNewTokens: number;
+  logprobs: boolean;
+  signal: AbortSignal | undefined;
+  /** Called once the sequence has no evaluation in flight any more and may serve another request. */
+  onSequenceIdle: () => void;
+}
+
+/** Recent tokens that frequency/presence penalties look at (node-llama-cpp's default window). */
+const PENALTY_WINDOW = 64;
+/** OpenAI's floor for "impossible" tokens; keeps JSON free of -Infinity. */
+const MIN_LOGPROB = -9999;
+
+function evaluateOptions(sampling: SamplingParameters, generated: Token[]): SequenceEvaluateOptions {
+  const frequencyPenalty = sampling.frequencyPenalty ?? 0;
+  const presencePenalty = sampling.presencePenalty ?? 0;
+  return {
+    // Unset temperature keeps node-llama-cpp's default: 0, i.e. greedy decoding.
+    temperature: sampling.temperature,
+    topP: sampling.topP,
+    seed: sampling.seed,
+    repeatPenalty:
+      frequencyPenalty === 0 && presencePenalty === 0
+        ? undefined
+        : {
+            punishTokens: () => generated.slice(-PENALTY_WINDOW),
+            maxPunishTokens: PENALTY_WINDOW,
+            // OpenAI's penalties are additive only; 1 turns off llama.cpp's multiplicative repeat penalty.
+            penalty: 1,
+            frequencyPenalty,
+            presencePenalty,
+          },
+  };
+}
+
+function toLogprob(probability: number): number {
+  const logprob = Math.log(probability);
+  return Number.isFinite(logprob) ? Math.min(0, logprob) : MIN_LOGPROB;
+}
+
+const ABORTED = Symbol("aborted");
+
+/** A promise that settles when the signal aborts, and a way to stop listening. */
+function abortion(signal: AbortSignal | undefined): { aborted: Promise<typeof ABORTED>; dispose(): void } {
+  let dispose = () => {};
+  const aborted = new Promise<typeof ABORTED>((resolve) => {
+    if (signal === undefined) return;
+    if (signal.aborted) return resolve(ABORTED);
+    const onAbort = () => resolve(ABORTED);
+    signal.addEventListener("abort", onAbort, { once: true });
+    dispose = () => signal.removeEventListener("abort", onAbort);
+  });
+  return { aborted, dispose };
+}
+
+/**
+ * Streams the answer: text chunks as they become final, then one last chunk with the finish
+ * reason and token usage. Cancellation (the signal, or the consumer leaving the loop) answers at
+ * once; the sequence is handed back when its in-flight evaluation step has ended.
+ */
+export async function* generateChunks(run: GenerationRun): AsyncGenerator<GenerationChunk> {
+  const { model, sequence, prompt } = run;
+  const generated: Token[] = [];
+  const decoder = new TokenTextDecoder(model, prompt.tokens);
+  const matcher = new StopStringMatcher([...prompt.stopStrings, ...(run.sampling.stop ?? [])]);
+  let finishReason: FinishReason = "stop";
+  let stoppedByString = false;
+
+  let steps: ReturnType<typeof sequence.evaluateWithMetadata<{ confidence: true }>>;
+  try {
+    // Keep the cached state of a shared prompt prefix (same system prompt, same file), but always
+    // evaluate at least the last prompt token: the first answer token needs its logits.
+    await sequence.adaptStateToTokens(prompt.tokens.slice(0, -1), false);
+    steps = sequence.evaluateWithMetadata(
+      prompt.tokens.slice(sequence.nextTokenIndex),
+      { confidence: true },
+      evaluateOptions(run.sampling, generated),
+    );
+  } catch (err) {
+    run.onSequenceIdle();
+    throw err;
+  }
+  const { aborted, dispose } = abortion(run.signal);
+  try {
+    while (true) {
+      if (generated.length >= run.maxNewTokens) {
+        finishReason = "length";
+        break;
+      }
+      const next = steps.next();
+      next.catch(() => undefined); // abandoned on cancel; its failure must not surface as unhandled
+      const step = await Promise.race([next, aborted]);
+      if (step === ABORTED) {
+        finishReason = "cancelled";
+        break;
+      }
+      if (step.done === true) break; // an end-of-generation token (EOS, EOT, <|im_end|>…)
+      const { token, confidence } = step.value;
+      if (prompt.stopTokens.has(token)) break;
+
+      generated.push(token);
+      const tokens: TokenProbability[] | undefined = run.logprobs
+        ? [{ token: decoder.tokenText(token), logprob: toLogprob(confidence) }]
+        : undefined;
+      const piece = matcher.push(decoder.push(token));
+      if (piece.text !== "" || tokens !== undefined) yield { text: piece.text, ...(tokens && { tokens }) };
+      if (piece.stopped) {
+        stoppedByString = true;
+        break;
+      }
+    }
+  } finally {
+    dispose();
+    // Not awaited: return() is queued behind an in-flight step, and cancellation must not wait for it.
+    void steps
+      .return()
+      .catch(() => undefined)
+      .finally(run.onSequenceIdle);
+  }
+  // Text held back for a stop string or an unfinished character is part of the answer after all.
+  const tail = stoppedByString ? "" : matcher.push(decoder.flush()).text + matcher.flush();
+  yield {
+    text: tail,
+    finishReason,
+    usage: { promptTokens: prompt.tokens.length, completionTokens: generated.length },
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * The one provider interface (DESIGN.md "One provider interface"). Everything above engine/
+ * speaks this neutral request; each provider translates it to its runtime or wire format.
+ */
+
+export interface ChatMessage {
+  role: "system" | "user" | "assistant";
+  content: string;
+}
+
+export interface SamplingParameters {
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  /** Generation stops before any of these strings; they are not part of the text. */
+  stop?: string[];
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+  seed?: number;
+}
+
+/** Either a chat conversation or a fill-in-the-middle pair — never both. */
+export type GenerationInput =
+  | { kind: "chat"; messages: ChatMessage[] }
+  | { kind: "fim"; prefix: string; suffix: string }
+  /** A raw prompt completed as-is (OpenAI `/v1/completions` without suffix). */
+  | { kind: "completion"; prompt: string };
+
+export interface GenerationRequest {
+  input: GenerationInput;
+  sampling?: SamplingParameters;
+  /** Ask for per-token probabilities (may be unsupported: then `tokens` stays undefined). */
+  logprobs?: boolean;
+  signal?: AbortSignal;
+}
+
+export type FinishReason = "stop" | "length" | "cancelled" | "error";
+
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface TokenProbability {
+  token: string;
+  /** Natural-log probability of the sampled token. */
+  logprob: number;
+}
+
+export interface GenerationResult {
+  text: string;
+  finishReason: FinishReason;
+  usage: TokenUsage;
+  /** Per generated token, when the runtime reports them and `logprobs` was asked for. */
+  tokens?: TokenProbability[];
+}
+
+/** One streamed piece; the final chunk carries `finishReason` and `usage`. */
+export interface GenerationChunk {
+  text: string;
+  tokens?: TokenProbability[];
+  finishReason?: FinishReason;
+  usage?: TokenUsage;
+}
+
+export interface ModelCapabilities {
+  chat: boolean;
+  fim: boolean;
+  logprobs: boolean;
+  contextLength: number;
+}
+
+/** Progress of a load (download then load), for `status: loading` and CLI progress bars. */
+export interface LoadProgress {
+  phase: "download" | "load";
+  /** 0..1 when known. */
+  fraction?: number;
+  downloadedBytes?: number;
+  totalBytes?: number;
+}
+
+export interface LoadOptions {
+  signal?: AbortSignal;
+  onProgress?: (progress: LoadProgress) => void;
+}
+
+/** A model in memory (or a checked remote endpoint), ready to serve requests. */
+export interface LoadedModel {
+  readonly capabilities: ModelCapabilities;
+  /** Memory the load actually took, in bytes (0 for remote models). */
+  readonly memoryBytes: number;
+  generate(request: GenerationRequest): Promise<GenerationResult>;
+  stream(request: GenerationRequest): AsyncIterable<GenerationChunk>;
+  /** Frees the memory; in-flight requests are the registry's business, not the provider's. */
+  unload(): Promise<void>;
+}
+
+/** How one model is reached: what the registry needs to load it. */
+export interface ModelProvider {
+  readonly kind: "llama-cpp" | "openai-compatible" | "anthropic";
+  load(options?: LoadOptions): Promise<LoadedModel>;
+  /** Size hint in bytes for load-time estimates and memory budgets (file size for GGUF). */
+  estimateSizeBytes(): Promise<number | undefined>;
+}
