@@ -1,0 +1,124 @@
+import type OpenAI from "openai";
+import { invalidRequest } from "../../../errors.js";
+import type {
+  GenerationChunk,
+  GenerationRequest,
+  GenerationResult,
+  LoadedModel,
+  ModelCapabilities,
+} from "../provider.js";
+import type { RemoteCaller } from "./remote-call.js";
+import { chunksOrCancelled, RemoteModelLifetime, resultOrCancelled } from "./remote-model.js";
+import { assembleStream, type StreamPiece } from "./stream-assembly.js";
+import {
+  chatBody,
+  chatPiece,
+  chatResult,
+  completionBody,
+  completionPiece,
+  completionResult,
+} from "./wire.js";
+
+export interface OpenAICompatibleModelSettings {
+  model: string;
+  connectTimeoutMs: number;
+  readTimeoutMs: number;
+}
+
+/**
+ * A model served by an OpenAI-compatible server (vLLM, Ollama, llama.cpp server, OpenAI, …).
+ *
+ * Cancellation: aborting `request.signal` closes the upstream connection (the server stops
+ * generating) and is not an error — `stream` ends with `{ text: "", finishReason: "cancelled" }`
+ * and `generate` resolves with `finishReason: "cancelled"`.
+ */
+export class OpenAICompatibleModel implements LoadedModel {
+  readonly memoryBytes = 0;
+  private readonly lifetime: RemoteModelLifetime;
+
+  constructor(
+    private readonly client: OpenAI,
+    private readonly caller: RemoteCaller,
+    readonly capabilities: ModelCapabilities,
+    private readonly settings: OpenAICompatibleModelSettings,
+  ) {
+    this.lifetime = new RemoteModelLifetime(settings.model);
+  }
+
+  async generate(request: GenerationRequest): Promise<GenerationResult> {
+    this.checkSupported(request);
+    const link = this.lifetime.link(request.signal);
+    try {
+      // Non-streaming servers send headers only once the whole answer is ready, so the wait
+      // for headers is bounded by the read timeout, not the connect timeout.
+      const options = { signal: link.signal, responseTimeoutMs: this.settings.readTimeoutMs };
+      return await resultOrCancelled(() =>
+        this.caller.call(() => this.generateOnce(request, link.signal), options),
+      );
+    } finally {
+      link.release();
+    }
+  }
+
+  async *stream(request: GenerationRequest): AsyncGenerator<GenerationChunk> {
+    this.checkSupported(request);
+    const link = this.lifetime.link(request.signal);
+    try {
+      const options = { signal: link.signal, responseTimeoutMs: this.settings.connectTimeoutMs };
+      yield* chunksOrCancelled(
+        this.caller.stream(() => assembleStream(this.piecesOnce(request, link.signal)), options),
+      );
+    } finally {
+      link.release();
+    }
+  }
+
+  async unload(): Promise<void> {
+    this.lifetime.unload();
+  }
+
+  private checkSupported(request: GenerationRequest): void {
+    const kind = request.input.kind;
+    if (kind === "chat" && !this.capabilities.chat) {
+      throw invalidRequest(`model "${this.settings.model}" does not support chat; send a completion prompt`);
+    }
+    if (kind === "fim" && !this.capabilities.fim) {
+      throw invalidRequest(`model "${this.settings.model}" does not support fill-in-the-middle (suffix)`);
+    }
+  }
+
+  private async generateOnce(request: GenerationRequest, signal: AbortSignal): Promise<GenerationResult> {
+    const options = { signal, timeout: this.settings.readTimeoutMs };
+    const wantTokens = request.logprobs === true;
+    const { input } = request;
+    const { model } = this.settings;
+    if (input.kind === "chat") {
+      const body = { ...chatBody(model, input.messages, request), stream: false as const };
+      return chatResult(await this.client.chat.completions.create(body, options), wantTokens);
+    }
+    const [prompt, suffix] = input.kind === "fim" ? [input.prefix, input.suffix] : [input.prompt, undefined];
+    const body = { ...completionBody(model, prompt, suffix, request), stream: false as const };
+    return completionResult(await this.client.completions.create(body, options), wantTokens);
+  }
+
+  /** One upstream stream, translated; retries and completeness checks are the callers' job. */
+  private async *piecesOnce(request: GenerationRequest, signal: AbortSignal): AsyncGenerator<StreamPiece> {
+    const options = { signal, timeout: this.settings.connectTimeoutMs };
+    const streaming = { stream: true as const, stream_options: { include_usage: true } };
+    const wantTokens = request.logprobs === true;
+    const { input } = request;
+    const { model } = this.settings;
+    if (input.kind === "chat") {
+      const body = { ...chatBody(model, input.messages, request), ...streaming };
+      for await (const chunk of await this.client.chat.completions.create(body, options)) {
+        yield chatPiece(chunk, wantTokens);
+      }
+      return;
+    }
+    const [prompt, suffix] = input.kind === "fim" ? [input.prefix, input.suffix] : [input.prompt, undefined];
+    const body = { ...completionBody(model, prompt, suffix, request), ...streaming };
+    for await (const chunk of await this.client.completions.create(body, options)) {
+      yield completionPiece(chunk, wantTokens);
+    }
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * Translation between our neutral request/result and the OpenAI wire format
+ * (`/v1/chat/completions` and `/v1/completions`). Pure functions, no I/O.
+ *
+ * The SDK's response types promise fields a misbehaving server may not send, so readers here
+ * check shapes and throw UpstreamProtocolError instead of returning an empty answer.
+ */
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionTokenLogprob,
+} from "openai/resources/chat/completions";
+import type { Completion, CompletionUsage } from "openai/resources/completions";
+import type {
+  ChatMessage,
+  FinishReason,
+  GenerationRequest,
+  GenerationResult,
+  SamplingParameters,
+  TokenProbability,
+  TokenUsage,
+} from "../provider.js";
+import { UpstreamProtocolError } from "./remote-call.js";
+import { type StreamPiece, ZERO_USAGE } from "./stream-assembly.js";
+
+/** Sampling fields shared by both endpoints; `undefined` ones are dropped by JSON.stringify. */
+export function samplingFields(sampling: SamplingParameters = {}) {
+  return {
+    max_tokens: sampling.maxTokens,
+    temperature: sampling.temperature,
+    top_p: sampling.topP,
+    stop: sampling.stop && sampling.stop.length > 0 ? sampling.stop : undefined,
+    frequency_penalty: sampling.frequencyPenalty,
+    presence_penalty: sampling.presencePenalty,
+    seed: sampling.seed,
+  };
+}
+
+export function chatBody(model: string, messages: ChatMessage[], request: GenerationRequest) {
+  return {
+    model,
+    messages: messages.map((m) => ({ role: m.role, content: m.content })),
+    ...samplingFields(request.sampling),
+    ...(request.logprobs ? { logprobs: true } : {}),
+  };
+}
+
+/** A raw completion, or FIM when `suffix` is given (the server must support `suffix`). */
+export function completionBody(
+  model: string,
+  prompt: string,
+  suffix: string | undefined,
+  request: GenerationRequest,
+) {
+  return {
+    model,
+    prompt,
+    ...(suffix === undefined ? {} : { suffix }),
+    ...samplingFields(request.sampling),
+    // `logprobs: 1` is the legacy API's "sampled token plus 1 alternative"; we keep the sampled one.
+    ...(request.logprobs ? { logprobs: 1 } : {}),
+  };
+}
+
+export function finishReasonOf(reason: string | null | undefined): FinishReason | undefined {
+  if (reason === null || reason === undefined) return undefined;
+  // content_filter, tool_calls, function_call: the model stopped on its own terms.
+  return reason === "length" ? "length" : "stop";
+}
+
+export function usageOf(usage: CompletionUsage | null | undefined): TokenUsage | undefined {
+  if (!usage) return undefined;
+  return { promptTokens: usage.prompt_tokens ?? 0, completionTokens: usage.completion_tokens ?? 0 };
+}
+
+function chatTokens(
+  content: ChatCompletionTokenLogprob[] | null | undefined,
+): TokenProbability[] | undefined {
+  if (!Array.isArray(content)) return undefined;
+  return content.map((entry) => ({ token: entry.token, logprob: entry.logprob }));
+}
+
+function completionTokens(
+  logprobs: Completion["choices"][number]["logprobs"] | undefined,
+): TokenProbability[] | undefined {
+  const tokens = logprobs?.tokens;
+  const values = logprobs?.token_logprobs;
+  if (!Array.isArray(tokens) || !Array.isArray(values)) return undefined;
+  // A null logprob (the first token of an echoed prompt) has no probability to report.
+  return tokens.flatMap((token, i) => {
+    const logprob = values[i];
+    return typeof logprob === "number" ? [{ token, logprob }] : [];
+  });
+}
+
+function firstChoice<T>(choices: T[] | undefined, what: string): T {
+  const choice = Array.isArray(choices) ? choices[0] : undefined;
+  if (choice === undefined || choice === null || typeof choice !== "object") {
+    throw new UpstreamProtocolError(`${what} has no choices`);
+  }
+  return choice;
+}
+
+function result(
+  text: unknown,
+  finish: string | null | undefined,
+  usage: CompletionUsage | undefined,
+  tokens: TokenProbability[] | undefined,
+  wantTokens: boolean,
+): GenerationResult {
+  if (typeof text !== "string") throw new UpstreamProtocolError("the answer has no text");
+  return {
+    text,
+    finishReason: finishReasonOf(finish) ?? "stop",
+    usage: usageOf(usage) ?? ZERO_USAGE,
+    ...(wantTokens && tokens ? { tokens } : {}),
+  };
+}
+
+export function chatResult(completion: ChatCompletion, wantTokens: boolean): GenerationResult {
+  const choice = firstChoice(completion?.choices, "the chat completion");
+  // Some servers send `content: null` for an empty answer.
+  const text = choice.message?.content ?? (choice.message ? "" : undefined);
+  return result(
+    text,
+    choice.finish_reason,
+    completion.usage,
+    chatTokens(choice.logprobs?.content),
+    wantTokens,
+  );
+}
+
+export function completionResult(completion: Completion, wantTokens: boolean): GenerationResult {
+  const choice = firstChoice(completion?.choices, "the completion");
+  return result(
+    choice.text,
+    choice.finish_reason,
+    completion.usage,
+    completionTokens(choice.logprobs),
+    wantTokens,
+  );
+}
+
+function piece(
+  text: string | null | undefined,
+  tokens: TokenProbability[] | undefined,
+  finish: string | null | undefined,
+  usage: CompletionUsage | null | undefined,
+  wantTokens: boolean,
+): StreamPiece {
+  const finishReason = finishReasonOf(finish);
+  const mappedUsage = usageOf(usage);
+  return {
+    text: text ?? "",
+    ...(wantTokens && tokens && tokens.length > 0 ? { tokens } : {}),
+    ...(finishReason ? { finishReason } : {}),
+    ...(mappedUsage ? { usage: mappedUsage } : {}),
+  };
+}
+
+export function chatPiece(chunk: ChatCompletionChunk, wantTokens: boolean): StreamPiece {
+  if (chunk === null || typeof chunk !== "object")
+    throw new UpstreamProtocolError("a stream chunk is not an object");
+  // With `include_usage` the last chunk has `choices: []` and only usage.
+  const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
+  return piece(
+    choice?.delta?.content,
+    chatTokens(choice?.logprobs?.content),
+    choice?.finish_reason,
+    chunk.usage,
+    wantTokens,
+  );
+}
+
+export function completionPiece(chunk: Completion, wantTokens: boolean): StreamPiece {
+  if (chunk === null || typeof chunk !== "object")
+    throw new UpstreamProtocolError("a stream chunk is not an object");
+  const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
+  return piece(
+    choice?.text,
+    completionTokens(choice?.logprobs),
+    choice?.finish_reason,
+    chunk.usage,
+    wantTokens,
+  );
+}
