@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { registerConfigCommands } from "./commands/config.js";
 import { registerKeysCommands } from "./commands/keys.js";
+import { registerModelsCommands } from "./commands/models.js";
 import { registerServeCommand } from "./commands/serve.js";
 import { runAction } from "./run-action.js";
 
@@ -13,6 +14,7 @@ const program = new Command()
 
 registerServeCommand(program);
 registerKeysCommands(program);
+registerModelsCommands(program);
 registerConfigCommands(program);
 
 await runAction(() => program.parseAsync(process.argv));

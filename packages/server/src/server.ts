@@ -1,4 +1,6 @@
+import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { totalmem } from "node:os";
 import { type ServerType, serve } from "@hono/node-server";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { Redis } from "ioredis";
@@ -7,6 +9,11 @@ import { createJwtVerifier } from "./auth/jwt-verifier.js";
 import { ConfigError } from "./config/load-config.js";
 import { redactUrl } from "./config/redact-config.js";
 import { authRequired, type Config } from "./config/schema.js";
+import { createProvider } from "./engine/create-provider.js";
+import { discoverModels } from "./engine/discover-models.js";
+import type { ModelEntry } from "./engine/model-config.js";
+import { ModelRegistry } from "./engine/model-registry.js";
+import type { ModelProvider } from "./engine/providers/provider.js";
 import { buildApp } from "./http/app.js";
 import type { AppEnv } from "./http/context.js";
 import type { AppServices } from "./http/services.js";
@@ -31,6 +38,16 @@ export interface StartOptions {
   redisKeyPrefix?: string;
   /** Disable default process metrics (benchmarks start many servers in one process). */
   processMetrics?: boolean;
+  /** How a model entry becomes a provider; tests may substitute scripted test doubles. */
+  createProvider?: (entry: ModelEntry) => ModelProvider;
+  /** Environment read for model discovery (OPENAI_BASE_URL, OLLAMA_HOST, ANTHROPIC_API_KEY). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Memory that loaded models may take together: the configured budget, else 75% of RAM. */
+function memoryBudgetBytes(config: Config): number {
+  const mb = config.engine.memory_budget_mb;
+  return mb === undefined ? Math.floor(totalmem() * 0.75) : mb * 1024 * 1024;
 }
 
 export function isLoopbackHost(host: string): boolean {
@@ -83,7 +100,7 @@ function redisReady(redis: Redis, timeoutMs: number): Promise<boolean> {
 /** Closes the listener and waits for in-flight requests, then cuts what is left. */
 function drain(server: ServerType, timeoutMs: number): Promise<void> {
   return new Promise((resolvePromise) => {
-    const http = server as import("node:http").Server;
+    const http = server as HttpServer;
     const timer = setTimeout(() => http.closeAllConnections(), timeoutMs);
     // Keep-alive sockets hold close() open until they time out; reap each one as soon as its
     // last response is written instead.
@@ -124,11 +141,30 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     );
   }
 
+  const registry = new ModelRegistry({
+    entries: config.models,
+    engine: config.engine,
+    memoryBudgetBytes: memoryBudgetBytes(config),
+    createProvider:
+      options.createProvider ?? ((entry) => createProvider(entry, { dataDir: config.data_dir })),
+    repository: store.models,
+    logger,
+  });
+  const discovered = await discoverModels(
+    options.env ?? process.env,
+    config.engine,
+    new Set(config.models.map((m) => m.id)),
+    logger,
+  );
+  for (const entry of discovered) registry.register(entry);
+  await registry.restore();
+
   let shuttingDown = false;
   const required = authRequired(config);
   const services: AppServices = {
     config,
     store,
+    registry,
     logger,
     metrics: createMetrics({ processMetrics: options.processMetrics ?? true }),
     rateLimiter: createRateLimiter(
@@ -178,6 +214,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       shuttingDown = true;
       logger.info("shutting down: draining in-flight requests");
       await drain(server, config.server.shutdown_timeout_ms);
+      await registry.close();
       await services.rateLimiter.close();
       if (redis !== undefined) await redis.quit().catch(() => redis.disconnect());
       await store.close();

@@ -25,5 +25,8 @@ export function redactConfig(config: Config): Config {
   if (copy.database_url !== undefined) copy.database_url = redactUrl(copy.database_url);
   if (copy.redis_url !== undefined) copy.redis_url = redactUrl(copy.redis_url);
   if (copy.auth.jwt?.secret !== undefined) copy.auth.jwt.secret = REDACTED;
+  for (const model of copy.models) {
+    if (model.provider !== "llama-cpp" && model.api_key !== undefined) model.api_key = REDACTED;
+  }
   return copy;
 }

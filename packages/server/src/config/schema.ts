@@ -3,6 +3,7 @@
  * `aiservice config print`. Keys are snake_case like the YAML file that feeds them.
  */
 import { z } from "zod";
+import { DEFAULT_MODELS, engineSchema, modelEntrySchema } from "../engine/model-config.js";
 
 const port = z.number().int().min(0).max(65535);
 
@@ -85,6 +86,19 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   rate_limits: rateLimitsSchema.prefault({}),
+  /** Models served by this instance (plus those discovered at start-up). */
+  models: z
+    .array(modelEntrySchema)
+    .default(DEFAULT_MODELS)
+    .superRefine((models, ctx) => {
+      const seen = new Set<string>();
+      models.forEach((m, i) => {
+        if (seen.has(m.id))
+          ctx.addIssue({ code: "custom", path: [i, "id"], message: `duplicate model id '${m.id}'` });
+        seen.add(m.id);
+      });
+    }),
+  engine: engineSchema.prefault({}),
   logging: z
     .strictObject({
       level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

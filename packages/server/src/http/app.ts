@@ -1,8 +1,7 @@
-import { randomUUID } from "node:crypto";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import { requestId } from "hono/request-id";
 import { registerApiKeyRoutes } from "../admin/api-key-routes.js";
+import { registerModelRoutes } from "../admin/model-routes.js";
 import { registerOperationsRoutes } from "../admin/operations-routes.js";
 import { registerPrincipalRoute } from "../admin/principal-route.js";
 import { ApiError } from "../errors.js";
@@ -11,6 +10,7 @@ import { registerDocs } from "./docs.js";
 import { handleError } from "./error-handler.js";
 import { authenticate } from "./middleware/authenticate.js";
 import { observeRequests } from "./middleware/observe.js";
+import { requestId } from "./middleware/request-id.js";
 import { notFoundHandler } from "./not-found.js";
 import type { AppServices } from "./services.js";
 import { validationHook } from "./validation.js";
@@ -27,23 +27,22 @@ const AUTHENTICATED_PREFIXES = ["/v1/ai/*", "/ai/*"] as const;
 export function buildApp(services: AppServices): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-  app.use(
-    requestId({
-      headerName: "X-Request-Id",
-      limitLength: 128,
-      generator: () => `req_${randomUUID().replaceAll("-", "")}`,
-    }),
-  );
+  app.use(requestId());
   app.use(observeRequests(services.logger, services.metrics));
-  app.use(
-    bodyLimit({
-      maxSize: services.config.server.body_limit_bytes,
-      onError: () => {
-        throw new ApiError("PAYLOAD_TOO_LARGE", "request body is larger than the server accepts", {
-          details: { limit_bytes: services.config.server.body_limit_bytes },
-        });
-      },
-    }),
+  const limitBody = bodyLimit({
+    maxSize: services.config.server.body_limit_bytes,
+    onError: () => {
+      throw new ApiError("PAYLOAD_TOO_LARGE", "request body is larger than the server accepts", {
+        details: { limit_bytes: services.config.server.body_limit_bytes },
+      });
+    },
+  });
+  // Only requests that carry a body: touching the body of a GET makes the Node adapter build a
+  // full Fetch Request, a cost every bodiless request would pay for nothing.
+  app.use((c, next) =>
+    c.req.header("content-length") === undefined && c.req.header("transfer-encoding") === undefined
+      ? next()
+      : limitBody(c, next),
   );
   for (const prefix of AUTHENTICATED_PREFIXES) {
     app.use(prefix, authenticate(services.authenticator, services.config.server.trust_proxy));
@@ -52,6 +51,7 @@ export function buildApp(services: AppServices): OpenAPIHono<AppEnv> {
   registerOperationsRoutes(app, services);
   registerPrincipalRoute(app, services);
   registerApiKeyRoutes(app, services);
+  registerModelRoutes(app, services);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

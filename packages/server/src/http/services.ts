@@ -1,5 +1,6 @@
 import type { Authenticator } from "../auth/authenticator.js";
 import type { Config } from "../config/schema.js";
+import type { ModelRegistry } from "../engine/model-registry.js";
 import type { Logger } from "../observability/logger.js";
 import type { ServerMetrics } from "../observability/metrics.js";
 import type { RateLimiter } from "../ratelimit/rate-limiter.js";
@@ -9,6 +10,7 @@ import type { Store } from "../store/store.js";
 export interface AppServices {
   config: Config;
   store: Store;
+  registry: ModelRegistry;
   authenticator: Authenticator;
   rateLimiter: RateLimiter;
   logger: Logger;

@@ -33,6 +33,42 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropTable("api_keys").execute();
     },
   },
+  "0002_models": {
+    async up(db: AnyDatabase): Promise<void> {
+      await db.schema
+        .createTable("model_states")
+        .addColumn("id", "text", (col) => col.primaryKey())
+        .addColumn("status", "text", (col) => col.notNull())
+        .addColumn("memory_bytes", "bigint", (col) => col.notNull().defaultTo(0))
+        .addColumn("last_used_at", "text")
+        .addColumn("last_error", "text")
+        .addColumn("load_count", "integer", (col) => col.notNull().defaultTo(0))
+        .addColumn("total_load_ms", "bigint", (col) => col.notNull().defaultTo(0))
+        .addColumn("updated_at", "text", (col) => col.notNull())
+        .execute();
+      await db.schema
+        .createTable("model_requests")
+        .addColumn("id", "text", (col) => col.primaryKey())
+        .addColumn("model_id", "text", (col) => col.notNull())
+        .addColumn("started_at", "text", (col) => col.notNull())
+        .addColumn("duration_ms", "integer", (col) => col.notNull())
+        .addColumn("success", "integer", (col) => col.notNull())
+        .addColumn("prompt_tokens", "integer", (col) => col.notNull().defaultTo(0))
+        .addColumn("completion_tokens", "integer", (col) => col.notNull().defaultTo(0))
+        .addColumn("cache_hit", "integer", (col) => col.notNull().defaultTo(0))
+        .addColumn("error_code", "text")
+        .execute();
+      await db.schema
+        .createIndex("model_requests_model_time")
+        .on("model_requests")
+        .columns(["model_id", "started_at"])
+        .execute();
+    },
+    async down(db: AnyDatabase): Promise<void> {
+      await db.schema.dropTable("model_requests").execute();
+      await db.schema.dropTable("model_states").execute();
+    },
+  },
 };
 
 /** Applies every pending migration; throws an Error naming the migration that failed. */

@@ -6,6 +6,7 @@ import { Pool, TypeOverrides, types } from "pg";
 import { redactUrl } from "../config/redact-config.js";
 import { KyselyApiKeyRepository } from "./api-key-repository.js";
 import { migrateToLatest } from "./migrations.js";
+import { ModelRepository } from "./model-repository.js";
 import type { Database } from "./schema.js";
 import type { Store, StoreDialect } from "./store.js";
 
@@ -112,6 +113,7 @@ function createStore(db: Kysely<Database>, dialect: StoreDialect): Store {
     dialect,
     db,
     apiKeys: new KyselyApiKeyRepository(db),
+    models: new ModelRepository(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -19,9 +19,36 @@ export interface ApiKeysTable {
   revoked_at: string | null;
 }
 
-export interface Database {
-  api_keys: ApiKeysTable;
+/** What the registry remembers of each model across restarts. */
+export interface ModelStatesTable {
+  id: string;
+  /** available | loading | loaded | unloading | error, as last seen by this store's writer. */
+  status: string;
+  memory_bytes: Generated<number>;
+  last_used_at: string | null;
+  last_error: string | null;
+  load_count: Generated<number>;
+  /** Sum of successful load durations: with load_count, the estimate for the next load. */
+  total_load_ms: Generated<number>;
+  updated_at: string;
 }
 
-/** Marker so later tables with auto-increment ids can use Kysely's `Generated`. */
-export type AutoId = Generated<number>;
+/** One row per inference request: the source of per-model metrics. */
+export interface ModelRequestsTable {
+  id: string;
+  model_id: string;
+  started_at: string;
+  duration_ms: number;
+  /** 1 or 0: portable across SQLite and PostgreSQL. */
+  success: number;
+  prompt_tokens: Generated<number>;
+  completion_tokens: Generated<number>;
+  cache_hit: Generated<number>;
+  error_code: string | null;
+}
+
+export interface Database {
+  api_keys: ApiKeysTable;
+  model_states: ModelStatesTable;
+  model_requests: ModelRequestsTable;
+}

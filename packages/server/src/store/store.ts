@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Scope } from "../auth/principal.js";
+import type { ModelRepository } from "./model-repository.js";
 import type { Database } from "./schema.js";
 
 export type StoreDialect = "sqlite" | "postgres";
@@ -40,6 +41,7 @@ export interface Store {
   readonly dialect: StoreDialect;
   readonly db: Kysely<Database>;
   readonly apiKeys: ApiKeyRepository;
+  readonly models: ModelRepository;
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -114,6 +114,37 @@ describe("loadConfig", () => {
     );
   });
 
+  it("validates model entries per provider and redacts their keys", () => {
+    const path = file(
+      "models.yaml",
+      [
+        "models:",
+        "  - id: local",
+        "    provider: llama-cpp",
+        "    source: /m/x.gguf",
+        "  - id: gpt",
+        "    provider: openai-compatible",
+        "    base_url: http://127.0.0.1:9/v1",
+        "    api_key: sk-very-secret",
+        "  - id: local",
+        "    provider: llama-cpp",
+        "    source: /m/y.gguf",
+      ].join("\n"),
+    );
+    expect(messageOf(() => loadConfig({ configFile: path }, {}))).toMatch(
+      /models\[2\]\.id: duplicate model id 'local'/,
+    );
+    const unknown = file("models-bad.yaml", "models:\n  - id: bad\n    provider: ollama\n");
+    expect(messageOf(() => loadConfig({ configFile: unknown }, {}))).toMatch(/models\[0\]\.provider/);
+    const ok = file(
+      "models-ok.yaml",
+      "models:\n  - id: gpt\n    provider: openai-compatible\n    base_url: http://127.0.0.1:9/v1\n    api_key: sk-very-secret\n",
+    );
+    const config = loadConfig({ configFile: ok }, {});
+    expect(JSON.stringify(redactConfig(config))).not.toContain("sk-very-secret");
+    expect(loadConfig({}, { HOME: "/h" }).models.map((m) => m.id)).toEqual(["qwen2.5-coder-1.5b-instruct"]);
+  });
+
   it("redacts secrets for printing", () => {
     const config = loadConfig(
       {},

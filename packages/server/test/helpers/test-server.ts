@@ -40,6 +40,8 @@ export async function startTestServer(
   const server = await startServer(config, {
     logger: createLogger("silent"),
     processMetrics: false,
+    // The developer's own OPENAI_BASE_URL / OLLAMA_HOST must not leak into tests.
+    env: {},
     ...options,
   });
   return {

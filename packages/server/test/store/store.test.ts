@@ -95,13 +95,13 @@ for (const target of targets) {
     it("runs the migrations at open, once, and keeps data across reopen", async () => {
       const first = await open();
       expect(first.dialect).toBe(target.dialect);
-      expect(await migrationNames(first)).toEqual(["0001_api_keys"]);
+      expect(await migrationNames(first)).toEqual(["0001_api_keys", "0002_models"]);
       expect(await first.apiKeys.list()).toEqual([]);
       await first.apiKeys.insert(newKey("k1", ["inference", "batch"]));
       await first.close();
 
       const second = await open();
-      expect(await migrationNames(second)).toEqual(["0001_api_keys"]);
+      expect(await migrationNames(second)).toEqual(["0001_api_keys", "0002_models"]);
       expect((await second.apiKeys.findById("k1"))?.scopes).toEqual(["inference", "batch"]);
     });
 
@@ -213,7 +213,13 @@ for (const target of targets) {
         expect(rows[0]?.schema).toBe(fresh.schema);
         const tables = await store.db.introspection.getTables();
         const ours = tables.filter((table) => table.schema === fresh.schema).map((table) => table.name);
-        expect(ours.sort()).toEqual(["aiservice_migration", "aiservice_migration_lock", "api_keys"]);
+        expect(ours.sort()).toEqual([
+          "aiservice_migration",
+          "aiservice_migration_lock",
+          "api_keys",
+          "model_requests",
+          "model_states",
+        ]);
       });
 
       it("migrates a schema while another schema of the database is already migrated", async () => {
@@ -224,7 +230,7 @@ for (const target of targets) {
           const second = await openStore({ ...fresh.options, databaseUrl: other.url });
           opened.push(second);
           expect(await second.apiKeys.list()).toEqual([]);
-          expect(await migrationNames(second)).toEqual(["0001_api_keys"]);
+          expect(await migrationNames(second)).toEqual(["0001_api_keys", "0002_models"]);
           await second.close();
         } finally {
           await other.drop();
