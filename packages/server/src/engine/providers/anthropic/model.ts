@@ -1,12 +1,8 @@
 import type Anthropic from "@anthropic-ai/sdk";
 import { invalidRequest } from "../../../errors.js";
-import type { RemoteCaller } from "../openai-compatible/remote-call.js";
-import {
-  chunksOrCancelled,
-  RemoteModelLifetime,
-  resultOrCancelled,
-} from "../openai-compatible/remote-model.js";
-import { assembleStream, type StreamPiece } from "../openai-compatible/stream-assembly.js";
+import type { RemoteCaller } from "../remote/remote-call.js";
+import { chunksOrCancelled, RemoteModelLifetime, resultOrCancelled } from "../remote/remote-model.js";
+import { assembleStream, type StreamPiece } from "../remote/stream-assembly.js";
 import type {
   ChatMessage,
   GenerationChunk,

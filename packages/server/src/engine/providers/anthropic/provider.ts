@@ -2,14 +2,14 @@ import Anthropic from "@anthropic-ai/sdk";
 import { isApiError } from "../../../errors.js";
 import { upstreamError } from "../../upstream-errors.js";
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_READ_TIMEOUT_MS } from "../openai-compatible/provider.js";
-import { fetchWithReadTimeout } from "../openai-compatible/read-timeout-fetch.js";
+import { fetchWithReadTimeout } from "../remote/read-timeout-fetch.js";
 import {
   RemoteCaller,
   type RetryBackoffOptions,
   retryPolicy,
   type SdkErrorClasses,
   UpstreamCallCancelled,
-} from "../openai-compatible/remote-call.js";
+} from "../remote/remote-call.js";
 import type { LoadedModel, LoadOptions, ModelProvider } from "../provider.js";
 import { AnthropicModel } from "./model.js";
 

@@ -4,8 +4,8 @@
  */
 import type { Message, RawMessageStreamEvent } from "@anthropic-ai/sdk/resources/messages";
 import { invalidRequest } from "../../../errors.js";
-import { UpstreamProtocolError } from "../openai-compatible/remote-call.js";
-import type { StreamPiece } from "../openai-compatible/stream-assembly.js";
+import { UpstreamProtocolError } from "../remote/remote-call.js";
+import type { StreamPiece } from "../remote/stream-assembly.js";
 import type {
   ChatMessage,
   FinishReason,

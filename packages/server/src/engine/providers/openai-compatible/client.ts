@@ -1,6 +1,6 @@
 import OpenAI from "openai";
-import { fetchWithReadTimeout } from "./read-timeout-fetch.js";
-import type { SdkErrorClasses } from "./remote-call.js";
+import { fetchWithReadTimeout } from "../remote/read-timeout-fetch.js";
+import type { SdkErrorClasses } from "../remote/remote-call.js";
 
 export const OPENAI_SDK_ERRORS: SdkErrorClasses = {
   APIError: OpenAI.APIError,

@@ -1,7 +1,7 @@
 import { isApiError } from "../../../errors.js";
 import { upstreamError, upstreamTimeout } from "../../upstream-errors.js";
 import { createOpenAIClient, listModels, OPENAI_SDK_ERRORS } from "./client.js";
-import { RemoteCaller, retryPolicy, UpstreamCallCancelled } from "./remote-call.js";
+import { RemoteCaller, retryPolicy, UpstreamCallCancelled } from "../remote/remote-call.js";
 
 export interface DiscoveryOptions {
   /** Bound on the whole listing. Default 5 s: discovery runs at start-up and in admin calls. */

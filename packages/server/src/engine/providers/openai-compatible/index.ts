@@ -11,5 +11,5 @@ export {
   OpenAICompatibleProvider,
   type OpenAICompatibleProviderOptions,
 } from "./provider.js";
-export { UpstreamReadTimeoutError } from "./read-timeout-fetch.js";
-export { DEFAULT_RETRY_POLICY, type RetryBackoffOptions, type RetryPolicy } from "./remote-call.js";
+export { UpstreamReadTimeoutError } from "../remote/read-timeout-fetch.js";
+export { DEFAULT_RETRY_POLICY, type RetryBackoffOptions, type RetryPolicy } from "../remote/remote-call.js";

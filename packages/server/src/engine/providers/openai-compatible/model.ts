@@ -7,9 +7,9 @@ import type {
   LoadedModel,
   ModelCapabilities,
 } from "../provider.js";
-import type { RemoteCaller } from "./remote-call.js";
-import { chunksOrCancelled, RemoteModelLifetime, resultOrCancelled } from "./remote-model.js";
-import { assembleStream, type StreamPiece } from "./stream-assembly.js";
+import type { RemoteCaller } from "../remote/remote-call.js";
+import { chunksOrCancelled, RemoteModelLifetime, resultOrCancelled } from "../remote/remote-model.js";
+import { assembleStream, type StreamPiece } from "../remote/stream-assembly.js";
 import {
   chatBody,
   chatPiece,

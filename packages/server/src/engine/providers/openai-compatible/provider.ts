@@ -2,7 +2,12 @@ import { upstreamError } from "../../upstream-errors.js";
 import type { LoadedModel, LoadOptions, ModelProvider } from "../provider.js";
 import { createOpenAIClient, listModels, OPENAI_SDK_ERRORS, openAIBaseUrl } from "./client.js";
 import { OpenAICompatibleModel } from "./model.js";
-import { RemoteCaller, type RetryBackoffOptions, retryPolicy, UpstreamCallCancelled } from "./remote-call.js";
+import {
+  RemoteCaller,
+  type RetryBackoffOptions,
+  retryPolicy,
+  UpstreamCallCancelled,
+} from "../remote/remote-call.js";
 
 export interface OpenAICompatibleProviderOptions {
   /** Server root or API base: `http://host:8000` and `http://host:8000/v1` are the same. */

@@ -20,8 +20,8 @@ import type {
   TokenProbability,
   TokenUsage,
 } from "../provider.js";
-import { UpstreamProtocolError } from "./remote-call.js";
-import { type StreamPiece, ZERO_USAGE } from "./stream-assembly.js";
+import { UpstreamProtocolError } from "../remote/remote-call.js";
+import { type StreamPiece, ZERO_USAGE } from "../remote/stream-assembly.js";
 
 /** Sampling fields shared by both endpoints; `undefined` ones are dropped by JSON.stringify. */
 export function samplingFields(sampling: SamplingParameters = {}) {
