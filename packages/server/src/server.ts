@@ -13,6 +13,7 @@ import { createProvider } from "./engine/create-provider.js";
 import { discoverModels } from "./engine/discover-models.js";
 import type { ModelEntry } from "./engine/model-config.js";
 import { ModelRegistry } from "./engine/model-registry.js";
+import { ModelRunner } from "./engine/model-runner.js";
 import type { ModelProvider } from "./engine/providers/provider.js";
 import { buildApp } from "./http/app.js";
 import type { AppEnv } from "./http/context.js";
@@ -165,6 +166,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     config,
     store,
     registry,
+    runner: new ModelRunner(registry, store.models, logger),
     logger,
     metrics: createMetrics({ processMetrics: options.processMetrics ?? true }),
     rateLimiter: createRateLimiter(

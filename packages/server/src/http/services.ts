@@ -1,6 +1,7 @@
 import type { Authenticator } from "../auth/authenticator.js";
 import type { Config } from "../config/schema.js";
 import type { ModelRegistry } from "../engine/model-registry.js";
+import type { ModelRunner } from "../engine/model-runner.js";
 import type { Logger } from "../observability/logger.js";
 import type { ServerMetrics } from "../observability/metrics.js";
 import type { RateLimiter } from "../ratelimit/rate-limiter.js";
@@ -11,6 +12,8 @@ export interface AppServices {
   config: Config;
   store: Store;
   registry: ModelRegistry;
+  /** Runs requests on models (acquire, call, release, record metrics). */
+  runner: ModelRunner;
   authenticator: Authenticator;
   rateLimiter: RateLimiter;
   logger: Logger;

@@ -1,0 +1,117 @@
+import type { Logger } from "../observability/logger.js";
+import { isApiError } from "../errors.js";
+import type { ModelRepository } from "../store/model-repository.js";
+import type { ModelEntry } from "./model-config.js";
+import type { ModelRegistry } from "./model-registry.js";
+import type {
+  GenerationChunk,
+  GenerationRequest,
+  GenerationResult,
+  LoadedModel,
+} from "./providers/provider.js";
+
+export interface RunOptions {
+  /** Marks the record as served from cache (no model call). */
+  cacheHit?: boolean;
+}
+
+/**
+ * The one way endpoints call a model: check it out of the registry (auto-loading it), run the
+ * request, give it back, and record the request for per-model metrics — for every endpoint
+ * alike (inference, OpenAI-compatible, optimization).
+ */
+export class ModelRunner {
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly repository: ModelRepository,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The entry and capabilities, loading the model first when needed. */
+  async describe(modelId: string): Promise<{ entry: ModelEntry; model: LoadedModel }> {
+    const lease = await this.registry.acquire(modelId);
+    lease.release();
+    return { entry: lease.entry, model: lease.model };
+  }
+
+  async generate(modelId: string, request: GenerationRequest): Promise<GenerationResult> {
+    const lease = await this.registry.acquire(modelId);
+    const startedAt = new Date();
+    const started = performance.now();
+    try {
+      const result = await lease.model.generate(request);
+      this.record(modelId, startedAt, started, { success: result.finishReason !== "error", result });
+      return result;
+    } catch (err) {
+      this.record(modelId, startedAt, started, { success: false, error: err });
+      throw err;
+    } finally {
+      lease.release();
+    }
+  }
+
+  /**
+   * Streams chunks; the lease is held until the consumer finishes or stops iterating (a client
+   * disconnect), and the request is recorded either way.
+   */
+  async *stream(modelId: string, request: GenerationRequest): AsyncGenerator<GenerationChunk> {
+    const lease = await this.registry.acquire(modelId);
+    const startedAt = new Date();
+    const started = performance.now();
+    let usage: GenerationChunk["usage"];
+    let failure: unknown;
+    let finishReason: GenerationChunk["finishReason"];
+    try {
+      for await (const chunk of lease.model.stream(request)) {
+        if (chunk.usage !== undefined) usage = chunk.usage;
+        if (chunk.finishReason !== undefined) finishReason = chunk.finishReason;
+        yield chunk;
+      }
+    } catch (err) {
+      failure = err;
+      throw err;
+    } finally {
+      lease.release();
+      this.record(modelId, startedAt, started, {
+        success: failure === undefined && finishReason !== "error",
+        ...(failure === undefined ? {} : { error: failure }),
+        ...(usage === undefined ? {} : { result: { usage } }),
+      });
+    }
+  }
+
+  /** A cache hit still counts as a request of that model (for hit rates and counts). */
+  recordCacheHit(modelId: string): void {
+    this.record(modelId, new Date(), performance.now(), { success: true, cacheHit: true });
+  }
+
+  private record(
+    modelId: string,
+    startedAt: Date,
+    started: number,
+    outcome: {
+      success: boolean;
+      error?: unknown;
+      result?: Pick<GenerationResult, "usage">;
+      cacheHit?: boolean;
+    },
+  ): void {
+    this.repository
+      .recordRequest({
+        modelId,
+        startedAt,
+        durationMs: performance.now() - started,
+        success: outcome.success,
+        promptTokens: outcome.result?.usage.promptTokens ?? 0,
+        completionTokens: outcome.result?.usage.completionTokens ?? 0,
+        cacheHit: outcome.cacheHit ?? false,
+        errorCode:
+          outcome.error === undefined
+            ? undefined
+            : isApiError(outcome.error)
+              ? outcome.error.code
+              : "INTERNAL_ERROR",
+      })
+      .catch((err: unknown) => this.logger.warn({ err, model: modelId }, "could not record model request"));
+  }
+}
