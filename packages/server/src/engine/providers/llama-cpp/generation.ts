@@ -81,14 +81,15 @@ export async function* generateChunks(run: GenerationRun): AsyncGenerator<Genera
   let finishReason: FinishReason = "stop";
   let stoppedByString = false;
 
-  let steps: ReturnType<typeof sequence.evaluateWithMetadata<{ confidence: true }>>;
+  let steps: ReturnType<typeof sequence.evaluateWithMetadata<{ confidence: boolean }>>;
   try {
     // Keep the cached state of a shared prompt prefix (same system prompt, same file), but always
     // evaluate at least the last prompt token: the first answer token needs its logits.
     await sequence.adaptStateToTokens(prompt.tokens.slice(0, -1), false);
     steps = sequence.evaluateWithMetadata(
       prompt.tokens.slice(sequence.nextTokenIndex),
-      { confidence: true },
+      // Probabilities cost ~15% of decode speed (bench/provider-throughput): only when asked.
+      { confidence: run.logprobs },
       evaluateOptions(run.sampling, generated),
     );
   } catch (err) {
@@ -110,12 +111,14 @@ export async function* generateChunks(run: GenerationRun): AsyncGenerator<Genera
         break;
       }
       if (step.done === true) break; // an end-of-generation token (EOS, EOT, <|im_end|>…)
-      const { token, confidence } = step.value;
+      const { token } = step.value;
+      const confidence =
+        "confidence" in step.value ? (step.value.confidence as number | undefined) : undefined;
       if (prompt.stopTokens.has(token)) break;
 
       generated.push(token);
       const tokens: TokenProbability[] | undefined = run.logprobs
-        ? [{ token: decoder.tokenText(token), logprob: toLogprob(confidence) }]
+        ? [{ token: decoder.tokenText(token), logprob: toLogprob(confidence ?? 1) }]
         : undefined;
       const piece = matcher.push(decoder.push(token));
       if (piece.text !== "" || tokens !== undefined) yield { text: piece.text, ...(tokens && { tokens }) };

@@ -1,0 +1,78 @@
+/**
+ * Shared by the llama.cpp benchmarks: a generated GGUF model with real compute in a temp dir
+ * (removed however the run ends), the thread knob, and the timing of one measured round.
+ */
+import { rmSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { envInt } from "./benchmark.js";
+import { ownCpuSeconds } from "./cpu.js";
+
+/** llama.cpp threads per context on both sides (`BENCH_LLAMA_THREADS`, default 1). */
+export const llamaThreads = (): number => envInt("BENCH_LLAMA_THREADS", 1);
+
+/** Measured rounds per side (`BENCH_ROUNDS`; 5 by default here: one round is only ~2 s). */
+export const llamaRounds = (): number => envInt("BENCH_ROUNDS", 5);
+
+/** Tokens generated per request (`BENCH_MAX_TOKENS`, default 128). */
+export const llamaMaxTokens = (): number => envInt("BENCH_MAX_TOKENS", 128);
+
+export interface BenchModel {
+  /** The GGUF file. */
+  path: string;
+  /** Its temp dir, also usable as the provider's `cacheDir` (nothing is downloaded). */
+  dir: string;
+  /** What was generated, for the notes. */
+  summary: string;
+  /** Removes the temp dir; idempotent. */
+  remove(): Promise<void>;
+}
+
+/**
+ * Writes `BENCH_MODEL` (8 layers × 512 dims, f16, 8192-token vocabulary, ~68 MB: ~3 ms of
+ * compute per token on one core) into a fresh temp dir. The generator is imported lazily so that
+ * `npm run bench -- middleware` does not load it.
+ */
+export async function generateBenchModel(): Promise<BenchModel> {
+  const { BENCH_MODEL, generateTinyLlamaModel } =
+    await import("../../packages/server/test/helpers/gguf/tiny-llama-model.js");
+  const dir = await mkdtemp(join(tmpdir(), "aiservice-bench-gguf-"));
+  // A timed-out benchmark ends in process.exit(), which skips `finally`: remove the ~68 MB anyway.
+  const onExit = () => rmSync(dir, { recursive: true, force: true });
+  process.on("exit", onExit);
+  const remove = async () => {
+    process.off("exit", onExit);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const path = join(dir, "bench-model.gguf");
+    await generateTinyLlamaModel(path, BENCH_MODEL);
+    const o = BENCH_MODEL;
+    const summary =
+      `generated llama GGUF: ${o.layers} layers × ${o.dims} dims, ffn ${o.ffn}, vocab ${o.vocab}, ` +
+      `${o.tensorType}, random weights (fixed seed)`;
+    return { path, dir, summary, remove };
+  } catch (err) {
+    await remove();
+    throw err;
+  }
+}
+
+export interface Timed<T> {
+  value: T;
+  seconds: number;
+  /** CPU seconds of this whole process (JS thread + llama.cpp's threads) per wall second. */
+  cpuShare: number;
+}
+
+/** Runs `work` and reports its wall time and the CPU the process used meanwhile. */
+export async function timed<T>(work: () => Promise<T>): Promise<Timed<T>> {
+  const cpuStart = ownCpuSeconds();
+  const start = performance.now();
+  const value = await work();
+  const seconds = (performance.now() - start) / 1000;
+  return { value, seconds, cpuShare: (ownCpuSeconds() - cpuStart) / seconds };
+}
+
+export const percent = (share: number): string => `${Math.round(share * 100)}%`;
