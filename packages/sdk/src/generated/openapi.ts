@@ -909,6 +909,486 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/chat/completions": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** OpenAI-compatible chat completion (streaming with `stream: true`) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["OpenAIChatCompletionRequest"];
+        };
+      };
+      responses: {
+        /** @description The completion, or its chunks as server-sent events */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIChatCompletion"];
+            "text/event-stream": string;
+          };
+        };
+        /** @description Invalid request (`param` names the first offending field) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description Missing or invalid API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description The credentials lack the route's scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description Unknown model (`code: model_not_found`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description Rate limit exceeded (Retry-After says when to retry) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description The model's upstream failed */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description Overloaded */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description The model's upstream timed out */
+        504: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/completions": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** OpenAI-compatible text completion; fill-in-the-middle with `suffix` */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["OpenAICompletionRequest"];
+        };
+      };
+      responses: {
+        /** @description The completion, or its chunks as server-sent events */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAICompletion"];
+            "text/event-stream": string;
+          };
+        };
+        /** @description Invalid request (`param` names the first offending field) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description Missing or invalid API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description The credentials lack the route's scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description Unknown model (`code: model_not_found`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description Rate limit exceeded (Retry-After says when to retry) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description The model's upstream failed */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description Overloaded */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description The model's upstream timed out */
+        504: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/models": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** OpenAI-compatible model list */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Every registered model */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIModelList"];
+          };
+        };
+        /** @description Invalid request (`param` names the first offending field) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description Missing or invalid API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description The credentials lack the route's scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description Unknown model (`code: model_not_found`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description Rate limit exceeded (Retry-After says when to retry) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description The model's upstream failed */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description Overloaded */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description The model's upstream timed out */
+        504: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/models/{model}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** OpenAI-compatible model lookup */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          model: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The model */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIModel"];
+          };
+        };
+        /** @description Invalid request (`param` names the first offending field) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description Missing or invalid API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description The credentials lack the route's scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description Unknown model (`code: model_not_found`) */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description Rate limit exceeded (Retry-After says when to retry) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description The model's upstream failed */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description Overloaded */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+        /** @description The model's upstream timed out */
+        504: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OpenAIError"];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -996,6 +1476,153 @@ export interface components {
       status: "unloaded";
       memory_freed_mb: number;
       unload_time_ms: number;
+    };
+    OpenAIChatCompletion: {
+      /** @example chatcmpl-3fQk1xV2m9 */
+      id: string;
+      /** @enum {string} */
+      object: "chat.completion";
+      created: number;
+      model: string;
+      choices: {
+        index: number;
+        message: {
+          /** @enum {string} */
+          role: "assistant";
+          content: string | null;
+          refusal: string | null;
+        };
+        logprobs: {
+          content: {
+            token: string;
+            logprob: number;
+            bytes: number[] | null;
+            top_logprobs: {
+              token: string;
+              logprob: number;
+              bytes: number[] | null;
+            }[];
+          }[] | null;
+          refusal: null;
+        } | null;
+        /** @enum {string|null} */
+        finish_reason: "stop" | "length" | null;
+      }[];
+      usage: {
+        prompt_tokens: number;
+        completion_tokens: number;
+        total_tokens: number;
+      };
+    };
+    OpenAIError: {
+      error: {
+        message: string;
+        /** @example invalid_request_error */
+        type: string;
+        param: string | null;
+        /** @example model_not_found */
+        code: string | null;
+      };
+    };
+    OpenAIChatCompletionRequest: {
+      /** @example qwen2.5-coder-1.5b-instruct */
+      model: string;
+      max_tokens?: number | null;
+      temperature?: number | null;
+      top_p?: number | null;
+      stop?: string | string[] | null;
+      n?: number | null;
+      stream?: boolean | null;
+      stream_options?: ({
+        include_usage?: boolean | null;
+      } & {
+        [key: string]: unknown;
+      }) | null;
+      frequency_penalty?: number | null;
+      presence_penalty?: number | null;
+      seed?: number | null;
+      user?: string | null;
+      messages: ({
+        /** @enum {string} */
+        role: "system" | "developer" | "user" | "assistant" | "tool" | "function";
+        content?: string | ({
+          type: string;
+          text?: string;
+        } & {
+          [key: string]: unknown;
+        })[] | null;
+        name?: string;
+      } & {
+        [key: string]: unknown;
+      })[];
+      max_completion_tokens?: number | null;
+      logprobs?: boolean | null;
+      top_logprobs?: number | null;
+    } & {
+      [key: string]: unknown;
+    };
+    OpenAICompletion: {
+      /** @example cmpl-3fQk1xV2m9 */
+      id: string;
+      /** @enum {string} */
+      object: "text_completion";
+      created: number;
+      model: string;
+      choices: {
+        index: number;
+        text: string;
+        logprobs: {
+          tokens: string[];
+          token_logprobs: number[];
+          top_logprobs: {
+            [key: string]: number;
+          }[] | null;
+          text_offset: number[];
+        } | null;
+        /** @enum {string|null} */
+        finish_reason: "stop" | "length" | null;
+      }[];
+      usage: {
+        prompt_tokens: number;
+        completion_tokens: number;
+        total_tokens: number;
+      };
+    };
+    OpenAICompletionRequest: {
+      /** @example qwen2.5-coder-1.5b-instruct */
+      model: string;
+      max_tokens?: number | null;
+      temperature?: number | null;
+      top_p?: number | null;
+      stop?: string | string[] | null;
+      n?: number | null;
+      stream?: boolean | null;
+      stream_options?: ({
+        include_usage?: boolean | null;
+      } & {
+        [key: string]: unknown;
+      }) | null;
+      frequency_penalty?: number | null;
+      presence_penalty?: number | null;
+      seed?: number | null;
+      user?: string | null;
+      prompt: string | string[];
+      suffix?: string | null;
+      logprobs?: number | null;
+    } & {
+      [key: string]: unknown;
+    };
+    OpenAIModelList: {
+      /** @enum {string} */
+      object: "list";
+      data: components["schemas"]["OpenAIModel"][];
+    };
+    OpenAIModel: {
+      id: string;
+      /** @enum {string} */
+      object: "model";
+      created: number;
+      owned_by: string;
     };
   };
   responses: never;

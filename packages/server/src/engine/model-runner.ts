@@ -8,7 +8,25 @@ import type {
   GenerationRequest,
   GenerationResult,
   LoadedModel,
+  TokenUsage,
 } from "./providers/provider.js";
+
+/** How a call made on a checked-out model ended, for its request record. */
+export interface HeldCallOutcome {
+  success: boolean;
+  error?: unknown;
+  usage?: TokenUsage;
+}
+
+/** A model checked out by `ModelRunner.checkOut`; exactly one of `finish` and `release` must be called. */
+export interface HeldModel {
+  model: LoadedModel;
+  entry: ModelEntry;
+  /** Gives the model back and records the call; later calls do nothing. */
+  finish(outcome: HeldCallOutcome): void;
+  /** Gives the model back unrecorded: nothing was run on it. */
+  release(): void;
+}
 
 export interface RunOptions {
   /** Marks the record as served from cache (no model call). */
@@ -78,6 +96,37 @@ export class ModelRunner {
         ...(usage === undefined ? {} : { result: { usage } }),
       });
     }
+  }
+
+  /**
+   * Checks a model out for a call the caller drives itself and whose answer outlives this method
+   * (a response body piped through as bytes, see `LoadedModel.passthrough`): the lease is held
+   * until `finish` (which records the request like `generate` does) or `release`.
+   */
+  async checkOut(modelId: string): Promise<HeldModel> {
+    const lease = await this.registry.acquire(modelId);
+    const startedAt = new Date();
+    const started = performance.now();
+    let done = false;
+    return {
+      model: lease.model,
+      entry: lease.entry,
+      finish: (outcome) => {
+        if (done) return;
+        done = true;
+        lease.release();
+        this.record(modelId, startedAt, started, {
+          success: outcome.success,
+          ...(outcome.error === undefined ? {} : { error: outcome.error }),
+          ...(outcome.usage === undefined ? {} : { result: { usage: outcome.usage } }),
+        });
+      },
+      release: () => {
+        if (done) return;
+        done = true;
+        lease.release();
+      },
+    };
   }
 
   /** A cache hit still counts as a request of that model (for hit rates and counts). */

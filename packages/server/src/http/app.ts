@@ -5,6 +5,7 @@ import { registerModelRoutes } from "../admin/model-routes.js";
 import { registerOperationsRoutes } from "../admin/operations-routes.js";
 import { registerPrincipalRoute } from "../admin/principal-route.js";
 import { ApiError } from "../errors.js";
+import { registerOpenAIRoutes } from "../openai/index.js";
 import type { AppEnv } from "./context.js";
 import { registerDocs } from "./docs.js";
 import { handleError } from "./error-handler.js";
@@ -52,6 +53,9 @@ export function buildApp(services: AppServices): OpenAPIHono<AppEnv> {
   registerPrincipalRoute(app, services);
   registerApiKeyRoutes(app, services);
   registerModelRoutes(app, services);
+  // Authenticates its own paths (/v1/chat/completions, /v1/completions, /v1/models) and answers
+  // errors there in OpenAI's shape.
+  registerOpenAIRoutes(app, services);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
     type: "http",

@@ -84,6 +84,9 @@ export interface LoadOptions {
   onProgress?: (progress: LoadProgress) => void;
 }
 
+/** The OpenAI-format endpoints (relative to the API base, e.g. `/v1`) a passthrough forwards to. */
+export type PassthroughPath = "chat/completions" | "completions";
+
 /** A model in memory (or a checked remote endpoint), ready to serve requests. */
 export interface LoadedModel {
   readonly capabilities: ModelCapabilities;
@@ -93,6 +96,15 @@ export interface LoadedModel {
   stream(request: GenerationRequest): AsyncIterable<GenerationChunk>;
   /** Frees the memory; in-flight requests are the registry's business, not the provider's. */
   unload(): Promise<void>;
+  /**
+   * Only for models whose upstream itself speaks the OpenAI wire format: forwards an OpenAI
+   * request body unchanged but for `model` (rewritten to the upstream's name) and answers with
+   * the upstream's own response, its body (JSON or SSE) not parsed, so an OpenAI-compatible
+   * route adds as little as possible. Failures before the upstream answered 2xx throw typed
+   * errors as `generate` does; the body is the caller's to read to the end or cancel, and
+   * aborting `signal` closes the upstream connection at any point.
+   */
+  passthrough?(path: PassthroughPath, body: Record<string, unknown>, signal: AbortSignal): Promise<Response>;
 }
 
 /** How one model is reached: what the registry needs to load it. */

@@ -1,13 +1,14 @@
 import type OpenAI from "openai";
-import { invalidRequest } from "../../../errors.js";
+import { ApiError, invalidRequest } from "../../../errors.js";
 import type {
   GenerationChunk,
   GenerationRequest,
   GenerationResult,
   LoadedModel,
   ModelCapabilities,
+  PassthroughPath,
 } from "../provider.js";
-import type { RemoteCaller } from "../remote/remote-call.js";
+import { type RemoteCaller, UpstreamCallCancelled } from "../remote/remote-call.js";
 import { chunksOrCancelled, RemoteModelLifetime, resultOrCancelled } from "../remote/remote-model.js";
 import { assembleStream, type StreamPiece } from "../remote/stream-assembly.js";
 import {
@@ -18,6 +19,7 @@ import {
   completionPiece,
   completionResult,
 } from "./wire.js";
+import { forwardOnce, settleWhenBodyEnds } from "./passthrough.js";
 
 export interface OpenAICompatibleModelSettings {
   model: string;
@@ -71,6 +73,37 @@ export class OpenAICompatibleModel implements LoadedModel {
     } finally {
       link.release();
     }
+  }
+
+  /**
+   * The client's OpenAI body as it is (`model` rewritten), the upstream's response as it is: no
+   * chunk is parsed. Retried like `generate` until the upstream answers (nothing reached the
+   * caller yet); once it did, the connection lives until the body ends or is cancelled, and an
+   * abort of `signal` or an unload closes it.
+   */
+  async passthrough(
+    path: PassthroughPath,
+    body: Record<string, unknown>,
+    signal: AbortSignal,
+  ): Promise<Response> {
+    const link = this.lifetime.link(signal);
+    // As in generate/stream: a non-streaming server sends its headers only once the answer is done.
+    const timeout = body.stream === true ? this.settings.connectTimeoutMs : this.settings.readTimeoutMs;
+    const forwarded = { ...body, model: this.settings.model };
+    let response: Response;
+    try {
+      response = await this.caller.call(
+        () => forwardOnce(this.client, path, forwarded, { signal: link.signal, timeout }),
+        { signal: link.signal, responseTimeoutMs: timeout },
+      );
+    } catch (err) {
+      link.release();
+      if (!(err instanceof UpstreamCallCancelled)) throw err;
+      // Nobody waits for an answer the caller cancelled; an unload is worth saying so.
+      if (signal.aborted) throw signal.reason;
+      throw new ApiError("MODEL_NOT_LOADED", `model "${this.settings.model}" was unloaded`);
+    }
+    return settleWhenBodyEnds(response, link.release);
   }
 
   async unload(): Promise<void> {

@@ -1,0 +1,1 @@
+export { OPENAI_PATHS, registerOpenAIRoutes } from "./routes.js";
