@@ -6,6 +6,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { Redis } from "ioredis";
 import { Authenticator } from "./auth/authenticator.js";
 import { createJwtVerifier } from "./auth/jwt-verifier.js";
+import { closePythonWorker } from "./code/index.js";
 import { ConfigError } from "./config/load-config.js";
 import { redactUrl } from "./config/redact-config.js";
 import { authRequired, type Config } from "./config/schema.js";
@@ -217,6 +218,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       logger.info("shutting down: draining in-flight requests");
       await drain(server, config.server.shutdown_timeout_ms);
       await registry.close();
+      await closePythonWorker();
       await services.rateLimiter.close();
       if (redis !== undefined) await redis.quit().catch(() => redis.disconnect());
       await store.close();
