@@ -909,6 +909,194 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/ai/inference/generation": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Generate code from a description */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["GenerationRequest"];
+        };
+      };
+      responses: {
+        /** @description Generated code */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["GenerationResponse"];
+          };
+        };
+        /** @description Invalid request (details.issues lists each problem) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Missing or invalid credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Authenticated, but lacking the route's scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Request body too large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Rate limit exceeded (Retry-After says when to retry) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/ai/inference/refactor": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Refactor code, with parser-verified safety checks */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["RefactorRequest"];
+        };
+      };
+      responses: {
+        /** @description The refactoring */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["RefactorResponse"];
+          };
+        };
+        /** @description Invalid request (details.issues lists each problem) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Missing or invalid credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Authenticated, but lacking the route's scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Request body too large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Rate limit exceeded (Retry-After says when to retry) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/chat/completions": {
     parameters: {
       query?: never;
@@ -1476,6 +1664,86 @@ export interface components {
       status: "unloaded";
       memory_freed_mb: number;
       unload_time_ms: number;
+    };
+    GenerationResponse: {
+      generation: {
+        text: string;
+        code: string;
+        language: string | null;
+        confidence: number | null;
+        metadata: {
+          model_used: string;
+          tokens_used: number;
+          processing_time_ms: number;
+        };
+      };
+    };
+    GenerationRequest: {
+      model_id: string;
+      prompt: string;
+      context?: {
+        language?: string;
+        existing_code?: string;
+      };
+      parameters?: components["schemas"]["InferenceParameters"];
+    };
+    InferenceParameters: {
+      max_tokens?: number;
+      temperature?: number;
+      top_p?: number;
+      stop_sequences?: string[];
+      frequency_penalty?: number;
+      presence_penalty?: number;
+      n?: number;
+    };
+    RefactorResponse: {
+      refactoring: {
+        /** @enum {string} */
+        type: "extract_variable" | "extract_method" | "rename" | "optimize_performance";
+        original_code: string;
+        refactored_code: string;
+        confidence: number | null;
+        safety_score: number;
+        explanation: string;
+        safety: {
+          checks: {
+            name: string;
+            passed: boolean;
+            detail: string;
+          }[];
+        };
+      };
+      alternatives: {
+        /** @enum {string} */
+        type: "extract_variable" | "extract_method" | "rename" | "optimize_performance";
+        code: string;
+        confidence: number | null;
+        safety_score: number;
+        explanation: string;
+        safety: {
+          checks: {
+            name: string;
+            passed: boolean;
+            detail: string;
+          }[];
+        };
+      }[];
+    };
+    RefactorRequest: {
+      model_id: string;
+      code: string;
+      /** @enum {string} */
+      operation: "extract_variable" | "extract_method" | "rename" | "optimize_performance";
+      context: {
+        language: string;
+        file_path?: string;
+        selection_start?: number;
+        selection_end?: number;
+        new_name?: string;
+      };
+      /** @default true */
+      safety_checks?: boolean;
+      parameters?: components["schemas"]["InferenceParameters"];
     };
     OpenAIChatCompletion: {
       /** @example chatcmpl-3fQk1xV2m9 */

@@ -5,6 +5,8 @@ import { registerModelRoutes } from "../admin/model-routes.js";
 import { registerOperationsRoutes } from "../admin/operations-routes.js";
 import { registerPrincipalRoute } from "../admin/principal-route.js";
 import { ApiError } from "../errors.js";
+import { registerGenerationRoute } from "../inference/generation/generation-route.js";
+import { registerRefactorRoute } from "../inference/refactor/refactor-route.js";
 import { registerOpenAIRoutes } from "../openai/index.js";
 import type { AppEnv } from "./context.js";
 import { registerDocs } from "./docs.js";
@@ -53,6 +55,8 @@ export function buildApp(services: AppServices): OpenAPIHono<AppEnv> {
   registerPrincipalRoute(app, services);
   registerApiKeyRoutes(app, services);
   registerModelRoutes(app, services);
+  registerGenerationRoute(app, services);
+  registerRefactorRoute(app, services);
   // Authenticates its own paths (/v1/chat/completions, /v1/completions, /v1/models) and answers
   // errors there in OpenAI's shape.
   registerOpenAIRoutes(app, services);
