@@ -20,6 +20,18 @@ function routeLabel(c: Parameters<MiddlewareHandler<AppEnv>>[0]): string {
  * request id), so it also sees responses produced by `onError` and `notFound`.
  */
 export function observeRequests(logger: Logger, metrics: ServerMetrics): MiddlewareHandler<AppEnv> {
+  // One histogram child per (method, route, status): prom-client otherwise hashes the label
+  // object on every observation. Bounded: routes are patterns, methods and statuses are few.
+  const children = new Map<string, { observe(value: number): void }>();
+  const histogramFor = (method: string, route: string, status: string) => {
+    const key = `${method} ${status} ${route}`;
+    let child = children.get(key);
+    if (child === undefined) {
+      child = metrics.httpDuration.labels({ method, route, status });
+      children.set(key, child);
+    }
+    return child;
+  };
   return async (c, next) => {
     const started = performance.now();
     // The base logger, not a per-request child: a child costs an allocation per request, and
@@ -28,8 +40,7 @@ export function observeRequests(logger: Logger, metrics: ServerMetrics): Middlew
     await next();
     const durationMs = performance.now() - started;
     const route = routeLabel(c);
-    const labels = { method: c.req.method, route, status: String(c.res.status) };
-    metrics.httpDuration.observe(labels, durationMs / 1000);
+    histogramFor(c.req.method, route, String(c.res.status)).observe(durationMs / 1000);
     if (!logger.isLevelEnabled("info")) return;
     const principal = c.get("principal") as Principal | undefined;
     logger.info(
