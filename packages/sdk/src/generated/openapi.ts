@@ -909,6 +909,101 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/ai/inference/completion": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Complete code at the cursor (fill-in-the-middle when the model supports it); SSE with options.stream */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["CompletionRequest"];
+        };
+      };
+      responses: {
+        /** @description The completion (or an SSE stream of delta/done/error events) */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CompletionResponse"];
+            "text/event-stream": string;
+          };
+        };
+        /** @description Invalid request (details.issues lists each problem) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Missing or invalid credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Authenticated, but lacking the route's scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Request body too large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Rate limit exceeded (Retry-After says when to retry) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/ai/inference/generation": {
     parameters: {
       query?: never;
@@ -1665,6 +1760,52 @@ export interface components {
       memory_freed_mb: number;
       unload_time_ms: number;
     };
+    CompletionResponse: {
+      completion: {
+        text: string;
+        confidence: number | null;
+        metadata: {
+          model_used: string;
+          tokens_used: number;
+          processing_time_ms: number;
+        };
+      };
+      suggestions: {
+        text: string;
+        confidence: number | null;
+        reasoning: string;
+      }[];
+    };
+    CompletionRequest: {
+      model_id: string;
+      context: {
+        language: string;
+        code: string;
+        cursor_position: number;
+        file_path?: string;
+        project_context?: {
+          dependencies?: string[];
+          framework?: string;
+        };
+      };
+      parameters?: components["schemas"]["InferenceParameters"];
+      options?: {
+        /** @default false */
+        stream?: boolean;
+        /** @default false */
+        async?: boolean;
+        cache?: boolean;
+      };
+    };
+    InferenceParameters: {
+      max_tokens?: number;
+      temperature?: number;
+      top_p?: number;
+      stop_sequences?: string[];
+      frequency_penalty?: number;
+      presence_penalty?: number;
+      n?: number;
+    };
     GenerationResponse: {
       generation: {
         text: string;
@@ -1686,15 +1827,6 @@ export interface components {
         existing_code?: string;
       };
       parameters?: components["schemas"]["InferenceParameters"];
-    };
-    InferenceParameters: {
-      max_tokens?: number;
-      temperature?: number;
-      top_p?: number;
-      stop_sequences?: string[];
-      frequency_penalty?: number;
-      presence_penalty?: number;
-      n?: number;
     };
     RefactorResponse: {
       refactoring: {

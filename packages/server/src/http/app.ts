@@ -5,6 +5,7 @@ import { registerModelRoutes } from "../admin/model-routes.js";
 import { registerOperationsRoutes } from "../admin/operations-routes.js";
 import { registerPrincipalRoute } from "../admin/principal-route.js";
 import { ApiError } from "../errors.js";
+import { registerCompletionRoute } from "../inference/completion/completion-route.js";
 import { registerGenerationRoute } from "../inference/generation/generation-route.js";
 import { registerRefactorRoute } from "../inference/refactor/refactor-route.js";
 import { registerOpenAIRoutes } from "../openai/index.js";
@@ -55,6 +56,7 @@ export function buildApp(services: AppServices): OpenAPIHono<AppEnv> {
   registerPrincipalRoute(app, services);
   registerApiKeyRoutes(app, services);
   registerModelRoutes(app, services);
+  registerCompletionRoute(app, services);
   registerGenerationRoute(app, services);
   registerRefactorRoute(app, services);
   // Authenticates its own paths (/v1/chat/completions, /v1/completions, /v1/models) and answers
