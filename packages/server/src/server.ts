@@ -168,6 +168,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     store,
     registry,
     runner: new ModelRunner(registry, store.models, logger),
+    redis,
+    redisKeyPrefix: options.redisKeyPrefix ?? "aiservice",
     logger,
     metrics: createMetrics({ processMetrics: options.processMetrics ?? true }),
     rateLimiter: createRateLimiter(

@@ -1768,6 +1768,7 @@ export interface components {
           model_used: string;
           tokens_used: number;
           processing_time_ms: number;
+          cache_hit: boolean;
         };
       };
       suggestions: {

@@ -1,3 +1,4 @@
+import type { Redis } from "ioredis";
 import type { Authenticator } from "../auth/authenticator.js";
 import type { Config } from "../config/schema.js";
 import type { ModelRegistry } from "../engine/model-registry.js";
@@ -18,6 +19,10 @@ export interface AppServices {
   rateLimiter: RateLimiter;
   logger: Logger;
   metrics: ServerMetrics;
+  /** The shared Redis client when REDIS_URL is set (rate limits, caches). */
+  redis?: Redis | undefined;
+  /** Namespace of this deployment's Redis keys. */
+  redisKeyPrefix: string;
   /** Extra readiness probes (e.g. Redis); each throws when not ready. */
   readinessChecks: Record<string, () => Promise<void>>;
   /** True once shutdown began: /readyz answers 503 so load balancers stop sending traffic. */

@@ -9,6 +9,7 @@ import { protectedRoute } from "../../http/protected-route.js";
 import type { AppServices } from "../../http/services.js";
 import { ApiError } from "../../errors.js";
 import { confidenceFromTokens } from "../confidence.js";
+import { CompletionCache } from "./completion-cache.js";
 import { completionRequest, completionText, splitAtCursor } from "./completion-request.js";
 import {
   type CompletionRequest,
@@ -33,6 +34,7 @@ function responseBody(
         model_used: body.model_id,
         tokens_used: tokensUsed,
         processing_time_ms: Math.round(performance.now() - started),
+        cache_hit: false,
       },
     },
     suggestions,
@@ -90,6 +92,12 @@ function streamCompletion(
 
 /** `POST /v1/ai/inference/completion`: code at the cursor (spec/ai-api.md "Inference"). */
 export function registerCompletionRoute(app: OpenAPIHono<AppEnv>, services: AppServices): void {
+  const cache = new CompletionCache(
+    services.metrics.registry,
+    services.logger,
+    services.redis,
+    `${services.redisKeyPrefix}:cache:completion:`,
+  );
   app.openapi(
     protectedRoute(
       services,
@@ -133,6 +141,24 @@ export function registerCompletionRoute(app: OpenAPIHono<AppEnv>, services: AppS
       const fim = model.capabilities.fim;
       if (body.options?.stream) return streamCompletion(c, services, body, fim, started);
 
+      // Default: cache only deterministic requests (temperature 0), as the spec says.
+      const useCache = body.options?.cache ?? body.parameters?.temperature === 0;
+      const cacheKey = useCache ? CompletionCache.keyOf(body) : undefined;
+      if (cacheKey !== undefined) {
+        const hit = await cache.get(cacheKey);
+        if (hit !== undefined) {
+          services.runner.recordCacheHit(body.model_id);
+          const metadata = {
+            ...hit.completion.metadata,
+            processing_time_ms: Math.round(performance.now() - started),
+          };
+          return c.json(
+            { ...hit, completion: { ...hit.completion, metadata: { ...metadata, cache_hit: true } } },
+            200,
+          );
+        }
+      }
+
       const samples = body.parameters?.n ?? 1;
       const results = await Promise.all(
         Array.from({ length: samples }, (_, i) =>
@@ -145,21 +171,20 @@ export function registerCompletionRoute(app: OpenAPIHono<AppEnv>, services: AppS
       const [main, ...extra] = results;
       if (main === undefined) throw new ApiError("INTERNAL_ERROR", "no completion was generated");
       const used = results.reduce((sum, r) => sum + r.usage.promptTokens + r.usage.completionTokens, 0);
-      return c.json(
-        responseBody(
-          body,
-          completionText(main.text, fim),
-          main.tokens,
-          used,
-          started,
-          extra.map((r, i) => ({
-            text: completionText(r.text, fim),
-            confidence: confidenceFromTokens(r.tokens),
-            reasoning: `alternative sample ${i + 2} of ${samples}`,
-          })),
-        ),
-        200,
+      const response = responseBody(
+        body,
+        completionText(main.text, fim),
+        main.tokens,
+        used,
+        started,
+        extra.map((r, i) => ({
+          text: completionText(r.text, fim),
+          confidence: confidenceFromTokens(r.tokens),
+          reasoning: `alternative sample ${i + 2} of ${samples}`,
+        })),
       );
+      if (cacheKey !== undefined) await cache.set(cacheKey, response);
+      return c.json(response, 200);
     },
   );
 }

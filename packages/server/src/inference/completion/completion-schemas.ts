@@ -34,7 +34,7 @@ export const completionResponseSchema = z
     completion: z.object({
       text: z.string(),
       confidence: z.number().nullable(),
-      metadata: inferenceMetadataSchema,
+      metadata: inferenceMetadataSchema.extend({ cache_hit: z.boolean() }),
     }),
     suggestions: z.array(
       z.object({ text: z.string(), confidence: z.number().nullable(), reasoning: z.string() }),
