@@ -162,6 +162,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   await registry.restore();
 
   let shuttingDown = false;
+  const startHooks: Array<() => Promise<void>> = [];
+  const stopHooks: Array<() => Promise<void>> = [];
   const required = authRequired(config);
   const services: AppServices = {
     config,
@@ -190,6 +192,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
             },
           },
     isShuttingDown: () => shuttingDown,
+    lifecycle: {
+      onStart: (hook) => startHooks.push(hook),
+      onStop: (hook) => stopHooks.push(hook),
+    },
   };
 
   if (required && config.auth.jwt === undefined && (await store.apiKeys.list()).every((k) => k.revokedAt)) {
@@ -207,6 +213,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
+  for (const hook of startHooks) await hook();
   const hostForUrl = config.server.host.includes(":") ? `[${config.server.host}]` : config.server.host;
   logger.info(
     { host: config.server.host, port, auth: required ? "required" : "open", store: store.dialect },
@@ -218,6 +225,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     closing ??= (async () => {
       shuttingDown = true;
       logger.info("shutting down: draining in-flight requests");
+      // Background work first: it must not start requests that the drain would then cut.
+      for (const hook of stopHooks)
+        await hook().catch((err: unknown) => logger.warn({ err }, "stop hook failed"));
       await drain(server, config.server.shutdown_timeout_ms);
       await registry.close();
       await closePythonWorker();

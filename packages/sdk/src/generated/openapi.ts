@@ -942,6 +942,19 @@ export interface paths {
             "text/event-stream": string;
           };
         };
+        /** @description Accepted (options.async): poll GET /v1/ai/inference/requests/{request_id} */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              request_id: string;
+              /** @enum {string} */
+              status: "queued";
+            };
+          };
+        };
         /** @description Invalid request (details.issues lists each problem) */
         400: {
           headers: {
@@ -1186,6 +1199,107 @@ export interface paths {
         };
       };
     };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/ai/inference/requests/{request_id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Status and result of an async inference request (only its owner sees it) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          request_id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The request */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["InferenceRequestStatus"];
+          };
+        };
+        /** @description Invalid request (details.issues lists each problem) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Missing or invalid credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Authenticated, but lacking the route's scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description No such request for this caller */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Request body too large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Rate limit exceeded (Retry-After says when to retry) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -1877,6 +1991,21 @@ export interface components {
       /** @default true */
       safety_checks?: boolean;
       parameters?: components["schemas"]["InferenceParameters"];
+    };
+    InferenceRequestStatus: {
+      request_id: string;
+      /** @enum {string} */
+      status: "queued" | "running" | "completed" | "failed";
+      result?: unknown;
+      error: {
+        code: string;
+        message: string;
+        details: {
+          [key: string]: unknown;
+        };
+      } | null;
+      created_at: string;
+      completed_at: string | null;
     };
     OpenAIChatCompletion: {
       /** @example chatcmpl-3fQk1xV2m9 */

@@ -5,9 +5,7 @@ import { registerModelRoutes } from "../admin/model-routes.js";
 import { registerOperationsRoutes } from "../admin/operations-routes.js";
 import { registerPrincipalRoute } from "../admin/principal-route.js";
 import { ApiError } from "../errors.js";
-import { registerCompletionRoute } from "../inference/completion/completion-route.js";
-import { registerGenerationRoute } from "../inference/generation/generation-route.js";
-import { registerRefactorRoute } from "../inference/refactor/refactor-route.js";
+import { registerInferenceRoutes } from "../inference/index.js";
 import { registerOpenAIRoutes } from "../openai/index.js";
 import type { AppEnv } from "./context.js";
 import { registerDocs } from "./docs.js";
@@ -56,9 +54,7 @@ export function buildApp(services: AppServices): OpenAPIHono<AppEnv> {
   registerPrincipalRoute(app, services);
   registerApiKeyRoutes(app, services);
   registerModelRoutes(app, services);
-  registerCompletionRoute(app, services);
-  registerGenerationRoute(app, services);
-  registerRefactorRoute(app, services);
+  registerInferenceRoutes(app, services);
   // Authenticates its own paths (/v1/chat/completions, /v1/completions, /v1/models) and answers
   // errors there in OpenAI's shape.
   registerOpenAIRoutes(app, services);

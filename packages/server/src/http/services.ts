@@ -25,6 +25,11 @@ export interface AppServices {
   redisKeyPrefix: string;
   /** Extra readiness probes (e.g. Redis); each throws when not ready. */
   readinessChecks: Record<string, () => Promise<void>>;
+  /** Background work tied to the server's life: started after listen, stopped while draining. */
+  lifecycle: {
+    onStart(hook: () => Promise<void>): void;
+    onStop(hook: () => Promise<void>): void;
+  };
   /** True once shutdown began: /readyz answers 503 so load balancers stop sending traffic. */
   isShuttingDown(): boolean;
 }

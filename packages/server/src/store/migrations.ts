@@ -69,6 +69,32 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropTable("model_states").execute();
     },
   },
+  "0003_inference_requests": {
+    async up(db: AnyDatabase): Promise<void> {
+      await db.schema
+        .createTable("inference_requests")
+        .addColumn("id", "text", (col) => col.primaryKey())
+        .addColumn("principal_id", "text", (col) => col.notNull())
+        .addColumn("kind", "text", (col) => col.notNull())
+        .addColumn("status", "text", (col) => col.notNull())
+        .addColumn("body", "text", (col) => col.notNull())
+        .addColumn("result", "text")
+        .addColumn("error", "text")
+        .addColumn("attempts", "integer", (col) => col.notNull().defaultTo(0))
+        .addColumn("created_at", "text", (col) => col.notNull())
+        .addColumn("started_at", "text")
+        .addColumn("completed_at", "text")
+        .execute();
+      await db.schema
+        .createIndex("inference_requests_status")
+        .on("inference_requests")
+        .columns(["status", "created_at"])
+        .execute();
+    },
+    async down(db: AnyDatabase): Promise<void> {
+      await db.schema.dropTable("inference_requests").execute();
+    },
+  },
 };
 
 /** Applies every pending migration; throws an Error naming the migration that failed. */

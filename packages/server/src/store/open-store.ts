@@ -6,6 +6,7 @@ import { Pool, TypeOverrides, types } from "pg";
 import { redactUrl } from "../config/redact-config.js";
 import { KyselyApiKeyRepository } from "./api-key-repository.js";
 import { migrateToLatest } from "./migrations.js";
+import { InferenceRequestRepository } from "./inference-request-repository.js";
 import { ModelRepository } from "./model-repository.js";
 import type { Database } from "./schema.js";
 import type { Store, StoreDialect } from "./store.js";
@@ -114,6 +115,7 @@ function createStore(db: Kysely<Database>, dialect: StoreDialect): Store {
     db,
     apiKeys: new KyselyApiKeyRepository(db),
     models: new ModelRepository(db),
+    inferenceRequests: new InferenceRequestRepository(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -47,8 +47,26 @@ export interface ModelRequestsTable {
   error_code: string | null;
 }
 
+/** Accepted `options.async` requests: executed by a worker, kept so none is lost across restarts. */
+export interface InferenceRequestsTable {
+  id: string;
+  principal_id: string;
+  kind: string;
+  /** queued | running | completed | failed */
+  status: string;
+  /** The request body as JSON. */
+  body: string;
+  result: string | null;
+  error: string | null;
+  attempts: Generated<number>;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+}
+
 export interface Database {
   api_keys: ApiKeysTable;
   model_states: ModelStatesTable;
   model_requests: ModelRequestsTable;
+  inference_requests: InferenceRequestsTable;
 }

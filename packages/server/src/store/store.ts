@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Scope } from "../auth/principal.js";
+import type { InferenceRequestRepository } from "./inference-request-repository.js";
 import type { ModelRepository } from "./model-repository.js";
 import type { Database } from "./schema.js";
 
@@ -42,6 +43,7 @@ export interface Store {
   readonly db: Kysely<Database>;
   readonly apiKeys: ApiKeyRepository;
   readonly models: ModelRepository;
+  readonly inferenceRequests: InferenceRequestRepository;
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

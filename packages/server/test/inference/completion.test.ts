@@ -110,7 +110,7 @@ describe("POST /v1/ai/inference/completion", () => {
     ]);
     expectErrorEnvelope(await post(body({ parameters: { max_tokens: -1 } })), 400, "INVALID_REQUEST");
     expectErrorEnvelope(await post(body({ parameters: { temperature: 9 } })), 400, "INVALID_REQUEST");
-    expectErrorEnvelope(await post(body({ options: { async: true } })), 400, "INVALID_REQUEST");
+    expectErrorEnvelope(await post(body({ options: { async: true, stream: true } })), 400, "INVALID_REQUEST");
     expect(upstream.requests).toHaveLength(0);
   });
 

@@ -5,6 +5,7 @@ import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Scope } from "../../src/auth/principal.js";
 import { KyselyApiKeyRepository } from "../../src/store/api-key-repository.js";
+import { migrations } from "../../src/store/migrations.js";
 import { type OpenStoreOptions, openStore } from "../../src/store/open-store.js";
 import type { NewApiKey, Store, StoreDialect } from "../../src/store/store.js";
 import { createTestSchema, probePostgres, TEST_DATABASE_URL } from "../helpers/postgres.js";
@@ -95,13 +96,13 @@ for (const target of targets) {
     it("runs the migrations at open, once, and keeps data across reopen", async () => {
       const first = await open();
       expect(first.dialect).toBe(target.dialect);
-      expect(await migrationNames(first)).toEqual(["0001_api_keys", "0002_models"]);
+      expect(await migrationNames(first)).toEqual(Object.keys(migrations).sort());
       expect(await first.apiKeys.list()).toEqual([]);
       await first.apiKeys.insert(newKey("k1", ["inference", "batch"]));
       await first.close();
 
       const second = await open();
-      expect(await migrationNames(second)).toEqual(["0001_api_keys", "0002_models"]);
+      expect(await migrationNames(second)).toEqual(Object.keys(migrations).sort());
       expect((await second.apiKeys.findById("k1"))?.scopes).toEqual(["inference", "batch"]);
     });
 
@@ -217,6 +218,7 @@ for (const target of targets) {
           "aiservice_migration",
           "aiservice_migration_lock",
           "api_keys",
+          "inference_requests",
           "model_requests",
           "model_states",
         ]);
@@ -230,7 +232,7 @@ for (const target of targets) {
           const second = await openStore({ ...fresh.options, databaseUrl: other.url });
           opened.push(second);
           expect(await second.apiKeys.list()).toEqual([]);
-          expect(await migrationNames(second)).toEqual(["0001_api_keys", "0002_models"]);
+          expect(await migrationNames(second)).toEqual(Object.keys(migrations).sort());
           await second.close();
         } finally {
           await other.drop();

@@ -8,38 +8,14 @@ import { errorBody, toApiError } from "../../http/error-envelope.js";
 import { protectedRoute } from "../../http/protected-route.js";
 import type { AppServices } from "../../http/services.js";
 import { ApiError } from "../../errors.js";
-import { confidenceFromTokens } from "../confidence.js";
-import { CompletionCache } from "./completion-cache.js";
+import type { AsyncRequestQueue } from "../async/async-request-queue.js";
+import { type CompletionService, completionResponse } from "./completion-service.js";
 import { completionRequest, completionText, splitAtCursor } from "./completion-request.js";
 import {
   type CompletionRequest,
-  type CompletionResponse,
   completionRequestSchema,
   completionResponseSchema,
 } from "./completion-schemas.js";
-
-function responseBody(
-  body: CompletionRequest,
-  text: string,
-  tokens: TokenProbability[] | undefined,
-  tokensUsed: number,
-  started: number,
-  suggestions: CompletionResponse["suggestions"],
-): CompletionResponse {
-  return {
-    completion: {
-      text,
-      confidence: confidenceFromTokens(tokens),
-      metadata: {
-        model_used: body.model_id,
-        tokens_used: tokensUsed,
-        processing_time_ms: Math.round(performance.now() - started),
-        cache_hit: false,
-      },
-    },
-    suggestions,
-  };
-}
 
 /** SSE: `delta` events while generating, then `done` with the full body, or `error` with the envelope. */
 function streamCompletion(
@@ -68,7 +44,7 @@ function streamCompletion(
       }
       if (sse.aborted) return;
       const used = (usage?.promptTokens ?? 0) + (usage?.completionTokens ?? 0);
-      const done = responseBody(
+      const done = completionResponse(
         body,
         completionText(raw, fim),
         tokens.length > 0 ? tokens : undefined,
@@ -91,13 +67,12 @@ function streamCompletion(
 }
 
 /** `POST /v1/ai/inference/completion`: code at the cursor (spec/ai-api.md "Inference"). */
-export function registerCompletionRoute(app: OpenAPIHono<AppEnv>, services: AppServices): void {
-  const cache = new CompletionCache(
-    services.metrics.registry,
-    services.logger,
-    services.redis,
-    `${services.redisKeyPrefix}:cache:completion:`,
-  );
+export function registerCompletionRoute(
+  app: OpenAPIHono<AppEnv>,
+  services: AppServices,
+  completions: CompletionService,
+  asyncRequests: AsyncRequestQueue,
+): void {
   app.openapi(
     protectedRoute(
       services,
@@ -112,6 +87,14 @@ export function registerCompletionRoute(app: OpenAPIHono<AppEnv>, services: AppS
           body: { required: true, content: { "application/json": { schema: completionRequestSchema } } },
         },
         responses: {
+          202: {
+            description: "Accepted (options.async): poll GET /v1/ai/inference/requests/{request_id}",
+            content: {
+              "application/json": {
+                schema: z.object({ request_id: z.string(), status: z.literal("queued") }),
+              },
+            },
+          },
           200: {
             description: "The completion (or an SSE stream of delta/done/error events)",
             content: {
@@ -132,59 +115,19 @@ export function registerCompletionRoute(app: OpenAPIHono<AppEnv>, services: AppS
       const started = performance.now();
       splitAtCursor(body); // validate before loading anything
       if (body.options?.async) {
-        throw invalidRequest(
-          "options.async is not available in this version; send the request synchronously",
-          [{ path: "options.async", message: "not supported yet" }],
-        );
-      }
-      const { model } = await services.runner.describe(body.model_id);
-      const fim = model.capabilities.fim;
-      if (body.options?.stream) return streamCompletion(c, services, body, fim, started);
-
-      // Default: cache only deterministic requests (temperature 0), as the spec says.
-      const useCache = body.options?.cache ?? body.parameters?.temperature === 0;
-      const cacheKey = useCache ? CompletionCache.keyOf(body) : undefined;
-      if (cacheKey !== undefined) {
-        const hit = await cache.get(cacheKey);
-        if (hit !== undefined) {
-          services.runner.recordCacheHit(body.model_id);
-          const metadata = {
-            ...hit.completion.metadata,
-            processing_time_ms: Math.round(performance.now() - started),
-          };
-          return c.json(
-            { ...hit, completion: { ...hit.completion, metadata: { ...metadata, cache_hit: true } } },
-            200,
-          );
+        if (body.options.stream) {
+          throw invalidRequest("options.async and options.stream cannot be combined", [
+            { path: "options.stream", message: "must be false with options.async" },
+          ]);
         }
+        const requestId = await asyncRequests.submit(c.get("principal").id, "completion", body);
+        return c.json({ request_id: requestId, status: "queued" as const }, 202);
       }
-
-      const samples = body.parameters?.n ?? 1;
-      const results = await Promise.all(
-        Array.from({ length: samples }, (_, i) =>
-          services.runner.generate(body.model_id, {
-            ...completionRequest(body, fim, i === 0 ? undefined : i),
-            signal: c.req.raw.signal,
-          }),
-        ),
-      );
-      const [main, ...extra] = results;
-      if (main === undefined) throw new ApiError("INTERNAL_ERROR", "no completion was generated");
-      const used = results.reduce((sum, r) => sum + r.usage.promptTokens + r.usage.completionTokens, 0);
-      const response = responseBody(
-        body,
-        completionText(main.text, fim),
-        main.tokens,
-        used,
-        started,
-        extra.map((r, i) => ({
-          text: completionText(r.text, fim),
-          confidence: confidenceFromTokens(r.tokens),
-          reasoning: `alternative sample ${i + 2} of ${samples}`,
-        })),
-      );
-      if (cacheKey !== undefined) await cache.set(cacheKey, response);
-      return c.json(response, 200);
+      if (body.options?.stream) {
+        const { model } = await services.runner.describe(body.model_id);
+        return streamCompletion(c, services, body, model.capabilities.fim, started);
+      }
+      return c.json(await completions.run(body, c.req.raw.signal, started), 200);
     },
   );
 }

@@ -1,0 +1,132 @@
+import { randomUUID } from "node:crypto";
+import { ApiError } from "../../errors.js";
+import { toApiError } from "../../http/error-envelope.js";
+import type { Logger } from "../../observability/logger.js";
+import type {
+  InferenceRequestRecord,
+  InferenceRequestRepository,
+} from "../../store/inference-request-repository.js";
+
+export type AsyncExecutor = (body: unknown, signal: AbortSignal) => Promise<unknown>;
+
+export interface AsyncRequestQueueOptions {
+  repository: InferenceRequestRepository;
+  logger: Logger;
+  /** Requests executed at once by this process. */
+  concurrency?: number;
+  /** How often an idle worker looks for work queued by other replicas. */
+  pollIntervalMs?: number;
+  /**
+   * At start-up, running requests older than this are taken back (their process died). A
+   * single-process SQLite deployment takes back all of them.
+   */
+  staleAfterMs?: number;
+  singleProcess: boolean;
+}
+
+/**
+ * `options.async` requests: persisted when accepted, executed by a small worker pool, resumed
+ * after a restart (a request interrupted by shutdown goes back to the queue), each result stored
+ * once. Executors are registered per kind (completion today).
+ */
+export class AsyncRequestQueue {
+  private readonly executors = new Map<string, AsyncExecutor>();
+  private readonly running = new Map<string, AbortController>();
+  private readonly concurrency: number;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = true;
+  private pumping = false;
+
+  constructor(private readonly options: AsyncRequestQueueOptions) {
+    this.concurrency = options.concurrency ?? 2;
+  }
+
+  register(kind: string, executor: AsyncExecutor): void {
+    this.executors.set(kind, executor);
+  }
+
+  async submit(principalId: string, kind: string, body: unknown): Promise<string> {
+    const id = `req_${randomUUID().replaceAll("-", "")}`;
+    await this.options.repository.insert({ id, principalId, kind, body });
+    this.pump();
+    return id;
+  }
+
+  /** The request as its owner may see it; anyone else gets the same 404 as for a missing id. */
+  async get(id: string, principalId: string): Promise<InferenceRequestRecord> {
+    const record = await this.options.repository.get(id);
+    if (record === undefined || record.principalId !== principalId) {
+      throw new ApiError("NOT_FOUND", `no inference request with id '${id}'`, {
+        details: { request_id: id },
+      });
+    }
+    return record;
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    const staleBefore = this.options.singleProcess
+      ? undefined
+      : new Date(Date.now() - (this.options.staleAfterMs ?? 10 * 60_000));
+    const resumed = await this.options.repository.requeue(undefined, staleBefore);
+    if (resumed > 0) this.options.logger.info({ resumed }, "resuming interrupted async inference requests");
+    this.timer = setInterval(() => this.pump(), this.options.pollIntervalMs ?? 1_000);
+    this.timer.unref();
+    this.pump();
+  }
+
+  /** Stops taking work; requests in flight are cancelled and queued again for the next start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    const ids = [...this.running.keys()];
+    for (const controller of this.running.values()) controller.abort(new Error("server shutting down"));
+    await this.options.repository.requeue(ids);
+  }
+
+  private pump(): void {
+    if (this.stopped || this.pumping) return;
+    this.pumping = true;
+    void this.fill().finally(() => {
+      this.pumping = false;
+    });
+  }
+
+  private async fill(): Promise<void> {
+    while (!this.stopped && this.running.size < this.concurrency) {
+      const record = await this.options.repository.claimNext().catch((err: unknown) => {
+        this.options.logger.warn({ err }, "could not claim an async inference request");
+        return undefined;
+      });
+      if (record === undefined) return;
+      const controller = new AbortController();
+      this.running.set(record.id, controller);
+      void this.execute(record, controller).finally(() => {
+        this.running.delete(record.id);
+        this.pump();
+      });
+    }
+  }
+
+  private async execute(record: InferenceRequestRecord, controller: AbortController): Promise<void> {
+    const executor = this.executors.get(record.kind);
+    try {
+      if (executor === undefined)
+        throw new ApiError("INTERNAL_ERROR", `no executor for '${record.kind}' requests`);
+      const result = await executor(record.body, controller.signal);
+      if (controller.signal.aborted) return; // shutdown: stop() queued it again
+      await this.options.repository.finish(record.id, { result });
+    } catch (err) {
+      if (controller.signal.aborted && this.stopped) return;
+      const apiError =
+        toApiError(err) ?? new ApiError("INTERNAL_ERROR", "internal error while executing the request");
+      if (toApiError(err) === undefined)
+        this.options.logger.error({ err, request_id: record.id }, "async request failed");
+      await this.options.repository
+        .finish(record.id, {
+          error: { code: apiError.code, message: apiError.message, details: apiError.details },
+        })
+        .catch((e: unknown) => this.options.logger.error({ err: e }, "could not record an async failure"));
+    }
+  }
+}

@@ -1,0 +1,120 @@
+import type { Kysely } from "kysely";
+import type { Database } from "./schema.js";
+
+export type InferenceRequestStatus = "queued" | "running" | "completed" | "failed";
+
+export interface InferenceRequestRecord {
+  id: string;
+  principalId: string;
+  kind: string;
+  status: InferenceRequestStatus;
+  body: unknown;
+  result: unknown;
+  error: unknown;
+  attempts: number;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+}
+
+type Row = Awaited<ReturnType<InferenceRequestRepository["row"]>>;
+
+function toRecord(row: NonNullable<Row>): InferenceRequestRecord {
+  return {
+    id: row.id,
+    principalId: row.principal_id,
+    kind: row.kind,
+    status: row.status as InferenceRequestStatus,
+    body: JSON.parse(row.body),
+    result: row.result === null ? null : JSON.parse(row.result),
+    error: row.error === null ? null : JSON.parse(row.error),
+    attempts: Number(row.attempts),
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    completedAt: row.completed_at,
+  };
+}
+
+/** Async inference requests; claims are compare-and-set, so two workers never run one request. */
+export class InferenceRequestRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  private row(id: string) {
+    return this.db.selectFrom("inference_requests").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+
+  async insert(request: { id: string; principalId: string; kind: string; body: unknown }): Promise<void> {
+    await this.db
+      .insertInto("inference_requests")
+      .values({
+        id: request.id,
+        principal_id: request.principalId,
+        kind: request.kind,
+        status: "queued",
+        body: JSON.stringify(request.body),
+        result: null,
+        error: null,
+        created_at: new Date().toISOString(),
+        started_at: null,
+        completed_at: null,
+      })
+      .execute();
+  }
+
+  async get(id: string): Promise<InferenceRequestRecord | undefined> {
+    const row = await this.row(id);
+    return row === undefined ? undefined : toRecord(row);
+  }
+
+  /** Takes the oldest queued request, or undefined when none is left. */
+  async claimNext(): Promise<InferenceRequestRecord | undefined> {
+    const candidates = await this.db
+      .selectFrom("inference_requests")
+      .select("id")
+      .where("status", "=", "queued")
+      .orderBy("created_at")
+      .limit(5)
+      .execute();
+    for (const { id } of candidates) {
+      const claimed = await this.db
+        .updateTable("inference_requests")
+        .set((eb) => ({
+          status: "running",
+          started_at: new Date().toISOString(),
+          attempts: eb("attempts", "+", 1),
+        }))
+        .where("id", "=", id)
+        .where("status", "=", "queued")
+        .executeTakeFirst();
+      if (Number(claimed.numUpdatedRows) === 1) return this.get(id);
+    }
+    return undefined;
+  }
+
+  async finish(id: string, outcome: { result: unknown } | { error: unknown }): Promise<void> {
+    await this.db
+      .updateTable("inference_requests")
+      .set({
+        status: "result" in outcome ? "completed" : "failed",
+        result: "result" in outcome ? JSON.stringify(outcome.result) : null,
+        error: "error" in outcome ? JSON.stringify(outcome.error) : null,
+        completed_at: new Date().toISOString(),
+      })
+      .where("id", "=", id)
+      .execute();
+  }
+
+  /** Puts running requests back in the queue: interrupted by a shutdown or a crash. */
+  async requeue(ids?: readonly string[], startedBefore?: Date): Promise<number> {
+    let query = this.db
+      .updateTable("inference_requests")
+      .set({ status: "queued", started_at: null })
+      .where("status", "=", "running");
+    if (ids !== undefined) {
+      if (ids.length === 0) return 0;
+      query = query.where("id", "in", [...ids]);
+    }
+    if (startedBefore !== undefined) query = query.where("started_at", "<", startedBefore.toISOString());
+    return Number((await query.executeTakeFirst()).numUpdatedRows);
+  }
+}
