@@ -104,17 +104,26 @@ export class InferenceRequestRepository {
       .execute();
   }
 
-  /** Puts running requests back in the queue: interrupted by a shutdown or a crash. */
-  async requeue(ids?: readonly string[], startedBefore?: Date): Promise<number> {
+  /**
+   * Puts running requests back in the queue: interrupted by a shutdown (`ids`) or a crash (all,
+   * or those started before `startedBefore` when other live processes may still be running some;
+   * `exceptIds` are the caller's own, still running).
+   */
+  async requeue(
+    filter: { ids?: readonly string[]; startedBefore?: Date; exceptIds?: readonly string[] } = {},
+  ): Promise<number> {
     let query = this.db
       .updateTable("inference_requests")
       .set({ status: "queued", started_at: null })
       .where("status", "=", "running");
-    if (ids !== undefined) {
-      if (ids.length === 0) return 0;
-      query = query.where("id", "in", [...ids]);
+    if (filter.ids !== undefined) {
+      if (filter.ids.length === 0) return 0;
+      query = query.where("id", "in", [...filter.ids]);
     }
-    if (startedBefore !== undefined) query = query.where("started_at", "<", startedBefore.toISOString());
+    if (filter.exceptIds !== undefined && filter.exceptIds.length > 0)
+      query = query.where("id", "not in", [...filter.exceptIds]);
+    if (filter.startedBefore !== undefined)
+      query = query.where("started_at", "<", filter.startedBefore.toISOString());
     return Number((await query.executeTakeFirst()).numUpdatedRows);
   }
 }

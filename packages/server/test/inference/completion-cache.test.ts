@@ -1,7 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { Registry } from "prom-client";
 import { createApiKey } from "../../src/auth/api-key-service.js";
-import { redisAvailable, TEST_REDIS_URL } from "../helpers/redis.js";
+import { CompletionCache } from "../../src/inference/completion/completion-cache.js";
+import type {
+  CompletionRequest,
+  CompletionResponse,
+} from "../../src/inference/completion/completion-schemas.js";
+import { createLogger } from "../../src/observability/logger.js";
+import { redisAvailable, startRedisProxy, TEST_REDIS_URL, uniqueRedisPrefix } from "../helpers/redis.js";
 import { type ScriptedUpstream, startScriptedUpstream } from "../helpers/scripted-upstream/index.js";
 import { request, startTestServer, type TestServer } from "../helpers/test-server.js";
 
@@ -19,7 +26,15 @@ async function serverWith(overrides: Record<string, unknown> = {}, redisKeyPrefi
   const server = await startTestServer(
     {
       auth: { required: true },
-      models: [{ id: "coder", provider: "openai-compatible", base_url: `${upstream.url}/v1`, fim: true }],
+      models: [
+        {
+          id: "coder",
+          provider: "openai-compatible",
+          base_url: `${upstream.url}/v1`,
+          fim: true,
+          max_retries: 0,
+        },
+      ],
       ...overrides,
     },
     redisKeyPrefix === undefined ? {} : { redisKeyPrefix },
@@ -81,6 +96,49 @@ describe("completion cache", () => {
     expect(upstream.requestsTo("completions")).toHaveLength(4);
   });
 
+  it("a streamed request is served from the cache too: the stored text as one delta, then done", async () => {
+    const first = await complete(server, headers, body({ temperature: 0, max_tokens: 23 }));
+    const res = await fetch(`${server.url}/v1/ai/inference/completion`, {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/json" },
+      body: JSON.stringify(body({ temperature: 0, max_tokens: 23 }, { stream: true })),
+    });
+    const events = [...(await res.text()).matchAll(/event: (\w+)\ndata: (.*)\n/g)].map((m) => ({
+      event: m[1],
+      data: JSON.parse(m[2] ?? "null") as unknown,
+    }));
+    expect(events.map((e) => e.event)).toEqual(["delta", "done"]);
+    expect(events[0]?.data).toEqual({ text: first.completion.text });
+    expect((events[1]?.data as Completion).completion.metadata.cache_hit).toBe(true);
+    expect(upstream.requestsTo("completions")).toHaveLength(1);
+  });
+
+  it("a streamed miss fills the cache for the next request", async () => {
+    const res = await fetch(`${server.url}/v1/ai/inference/completion`, {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/json" },
+      body: JSON.stringify(body({ temperature: 0, max_tokens: 24 }, { stream: true })),
+    });
+    expect(await res.text()).toContain("event: done");
+    const second = await complete(server, headers, body({ temperature: 0, max_tokens: 24 }));
+    expect(second.completion.metadata.cache_hit).toBe(true);
+    expect(upstream.requestsTo("completions")).toHaveLength(1);
+  });
+
+  it("a failed generation is not cached", async () => {
+    upstream.reset();
+    upstream.script("completions", { status: 500, errorMessage: "boom" });
+    upstream.always("completions", { reply: "return n;" });
+    const res = await request(server.url, "/v1/ai/inference/completion", {
+      method: "POST",
+      headers,
+      body: body({ temperature: 0, max_tokens: 25 }),
+    });
+    expect(res.status).toBe(502);
+    const next = await complete(server, headers, body({ temperature: 0, max_tokens: 25 }));
+    expect(next.completion.metadata.cache_hit).toBe(false);
+  });
+
   it("cache hits are counted as requests of the model", async () => {
     await complete(server, headers, body({ temperature: 0, max_tokens: 22 }));
     await complete(server, headers, body({ temperature: 0, max_tokens: 22 }));
@@ -93,8 +151,76 @@ describe("completion cache", () => {
   });
 });
 
+describe("CompletionCache in memory", () => {
+  const request = (cursor: number, extra: Partial<CompletionRequest> = {}): CompletionRequest => ({
+    model_id: "m",
+    context: { language: "python", code: "def f():\n    pass\n", cursor_position: cursor },
+    parameters: { temperature: 0 },
+    ...extra,
+  });
+  const response = (text: string): CompletionResponse => ({
+    completion: {
+      text,
+      confidence: null,
+      metadata: { model_used: "m", tokens_used: 1, processing_time_ms: 1, cache_hit: false },
+    },
+    suggestions: [],
+  });
+  const cache = (bounds: { maxEntries?: number; maxBytes?: number }) =>
+    new CompletionCache({ registry: new Registry(), logger: createLogger("silent"), ...bounds });
+
+  it("keys on what changes the answer, not on delivery options", () => {
+    expect(CompletionCache.keyOf(request(3))).not.toBe(CompletionCache.keyOf(request(4)));
+    expect(CompletionCache.keyOf(request(3))).toBe(
+      CompletionCache.keyOf(request(3, { options: { stream: true, async: false, cache: true } })),
+    );
+    expect(CompletionCache.keyOf(request(3))).not.toBe(
+      CompletionCache.keyOf(request(3, { parameters: { temperature: 0, stop_sequences: ["\n"] } })),
+    );
+    const withPath = request(3);
+    withPath.context.file_path = "a.py";
+    expect(CompletionCache.keyOf(withPath)).not.toBe(CompletionCache.keyOf(request(3)));
+  });
+
+  it("is bounded in entries, least recently used out first", async () => {
+    const lru = cache({ maxEntries: 2 });
+    await lru.set("a", response("A"));
+    await lru.set("b", response("B"));
+    await lru.get("a");
+    await lru.set("c", response("C"));
+    expect(await lru.get("b")).toBeUndefined();
+    expect((await lru.get("a"))?.completion.text).toBe("A");
+    expect(lru.size.entries).toBe(2);
+  });
+
+  it("is bounded in bytes", async () => {
+    const lru = cache({ maxBytes: 4_000 });
+    for (let i = 0; i < 10; i++) await lru.set(`k${i}`, response("x".repeat(500)));
+    expect(lru.size.bytes).toBeLessThanOrEqual(4_000);
+    expect(lru.size.entries).toBeLessThan(10);
+    expect(await lru.get("k0")).toBeUndefined();
+    expect(await lru.get("k9")).toBeDefined();
+  });
+});
+
 describe.skipIf(!(await redisAvailable()))("completion cache in Redis", () => {
-  it("replicas sharing Redis share the cache", async () => {
+  it("a Redis that stops answering is a miss, not a hung request", async () => {
+    const proxy = await startRedisProxy();
+    const { server, headers } = await serverWith({ redis_url: proxy.url }, uniqueRedisPrefix("cache"));
+    try {
+      proxy.freeze();
+      const started = Date.now();
+      const res = await complete(server, headers, body({ temperature: 0, max_tokens: 31 }));
+      expect(res.completion.metadata.cache_hit).toBe(false);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      // Before the server: its shutdown waits for Redis to acknowledge QUIT.
+      await proxy.close();
+      await server.stop();
+    }
+  });
+
+  it("replicas sharing Redis share the cache, under the key prefix and with a TTL", async () => {
     const prefix = `aiservice-test:${randomUUID()}`;
     const a = await serverWith({ redis_url: TEST_REDIS_URL }, prefix);
     const b = await serverWith({ redis_url: TEST_REDIS_URL }, prefix);
@@ -104,6 +230,11 @@ describe.skipIf(!(await redisAvailable()))("completion cache in Redis", () => {
       expect(first.completion.metadata.cache_hit).toBe(false);
       expect(second.completion.metadata.cache_hit).toBe(true);
       expect(upstream.requestsTo("completions")).toHaveLength(1);
+      const keys = (await a.server.services.redis?.keys(`${prefix}:cache:completion:*`)) ?? [];
+      expect(keys).toHaveLength(1);
+      const ttl = await a.server.services.redis?.ttl(keys[0] ?? "");
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(3600);
     } finally {
       await a.server.services.redis?.del(...(await a.server.services.redis.keys(`${prefix}:*`)), "none");
       await a.server.stop();

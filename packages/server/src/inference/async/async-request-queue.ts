@@ -17,23 +17,30 @@ export interface AsyncRequestQueueOptions {
   /** How often an idle worker looks for work queued by other replicas. */
   pollIntervalMs?: number;
   /**
-   * At start-up, running requests older than this are taken back (their process died). A
-   * single-process SQLite deployment takes back all of them.
+   * Running requests older than this are taken back (their process died), at start-up and
+   * periodically. A single-process SQLite deployment takes back all of them at start-up.
    */
   staleAfterMs?: number;
   singleProcess: boolean;
+  /**
+   * Runs a request may start: one that was interrupted this often (a crash or a shutdown each
+   * time, perhaps caused by the request itself) is marked failed instead of run again.
+   */
+  maxAttempts?: number;
 }
 
 /**
  * `options.async` requests: persisted when accepted, executed by a small worker pool, resumed
  * after a restart (a request interrupted by shutdown goes back to the queue), each result stored
- * once. Executors are registered per kind (completion today).
+ * once; one interrupted `maxAttempts` times is failed with the reason. Executors are registered
+ * per kind (completion today).
  */
 export class AsyncRequestQueue {
   private readonly executors = new Map<string, AsyncExecutor>();
   private readonly running = new Map<string, AbortController>();
   private readonly concurrency: number;
   private timer: NodeJS.Timeout | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
   private stopped = true;
   private pumping = false;
 
@@ -65,13 +72,19 @@ export class AsyncRequestQueue {
 
   async start(): Promise<void> {
     this.stopped = false;
-    const staleBefore = this.options.singleProcess
-      ? undefined
-      : new Date(Date.now() - (this.options.staleAfterMs ?? 10 * 60_000));
-    const resumed = await this.options.repository.requeue(undefined, staleBefore);
+    // Alone on its database (SQLite), every running request was interrupted. With replicas
+    // sharing one, only requests running for longer than any should take are taken back, at
+    // start-up and then periodically, so a crashed replica's work does not wait for a restart.
+    const resumed = await this.options.repository.requeue(
+      this.options.singleProcess ? {} : { startedBefore: this.staleBefore() },
+    );
     if (resumed > 0) this.options.logger.info({ resumed }, "resuming interrupted async inference requests");
     this.timer = setInterval(() => this.pump(), this.options.pollIntervalMs ?? 1_000);
     this.timer.unref();
+    if (!this.options.singleProcess) {
+      this.sweeper = setInterval(() => void this.takeBackStale(), Math.min(this.staleAfterMs() / 2, 60_000));
+      this.sweeper.unref();
+    }
     this.pump();
   }
 
@@ -79,9 +92,33 @@ export class AsyncRequestQueue {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    clearInterval(this.sweeper);
     const ids = [...this.running.keys()];
     for (const controller of this.running.values()) controller.abort(new Error("server shutting down"));
-    await this.options.repository.requeue(ids);
+    await this.options.repository.requeue({ ids });
+  }
+
+  private staleAfterMs(): number {
+    return this.options.staleAfterMs ?? 10 * 60_000;
+  }
+
+  private staleBefore(): Date {
+    return new Date(Date.now() - this.staleAfterMs());
+  }
+
+  private async takeBackStale(): Promise<void> {
+    try {
+      const taken = await this.options.repository.requeue({
+        startedBefore: this.staleBefore(),
+        exceptIds: [...this.running.keys()],
+      });
+      if (taken > 0) {
+        this.options.logger.warn({ taken }, "took back async inference requests a replica left running");
+        this.pump();
+      }
+    } catch (err) {
+      this.options.logger.warn({ err }, "could not look for stale async inference requests");
+    }
   }
 
   private pump(): void {
@@ -110,9 +147,17 @@ export class AsyncRequestQueue {
 
   private async execute(record: InferenceRequestRecord, controller: AbortController): Promise<void> {
     const executor = this.executors.get(record.kind);
+    const maxAttempts = this.options.maxAttempts ?? 3;
     try {
       if (executor === undefined)
-        throw new ApiError("INTERNAL_ERROR", `no executor for '${record.kind}' requests`);
+        throw new ApiError("INTERNAL_ERROR", `this server cannot run '${record.kind}' requests`);
+      if (record.attempts > maxAttempts) {
+        throw new ApiError(
+          "INTERNAL_ERROR",
+          `the request was interrupted ${record.attempts - 1} times (server restarts) and is not run again`,
+          { details: { attempts: record.attempts - 1 } },
+        );
+      }
       const result = await executor(record.body, controller.signal);
       if (controller.signal.aborted) return; // shutdown: stop() queued it again
       await this.options.repository.finish(record.id, { result });
