@@ -232,7 +232,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await registry.close();
       await closePythonWorker();
       await services.rateLimiter.close();
-      if (redis !== undefined) await redis.quit().catch(() => redis.disconnect());
+      if (redis !== undefined) {
+        // QUIT waits for Redis to answer; a frozen Redis must not hold the shutdown forever.
+        const quit = redis.quit().catch(() => undefined);
+        const timeout = new Promise((resolveTimeout) => setTimeout(resolveTimeout, 1_000).unref());
+        await Promise.race([quit, timeout]);
+        redis.disconnect();
+      }
       await store.close();
       logger.info("shutdown complete");
     })();
