@@ -1,55 +1,11 @@
 /**
- * The gateway for `gateway-overhead`: the real server (`startServer` from the compiled
- * packages/server/dist) with one OpenAI-compatible model `fast` whose upstream is
- * `BENCH_UPSTREAM_URL` (the fast-upstream child), so `POST /v1/chat/completions` takes the byte
- * passthrough path. Auth required with one API key, rate limits too high to trigger, logs
- * silent, process metrics off. Sends the key and where the server code came from.
+ * The gateway for `gateway-overhead`: the real server with one OpenAI-compatible model `fast`
+ * whose upstream is `BENCH_UPSTREAM_URL` (the fast-upstream child), so
+ * `POST /v1/chat/completions` takes the byte passthrough path.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { configSchema, createApiKey, createLogger, type RunningServer, startServer } from "@aiservice/server";
-import { announceReady, stopOnRunnerExit } from "./lifecycle.js";
-
-const UNREACHABLE_LIMIT = 1_000_000_000;
+import { serveBenchServer } from "./bench-server.js";
 
 const upstream = process.env.BENCH_UPSTREAM_URL;
 if (upstream === undefined || upstream === "") throw new Error("BENCH_UPSTREAM_URL is not set");
 
-const dataDir = mkdtempSync(join(tmpdir(), "aiservice-bench-"));
-const removeDataDir = () => rmSync(dataDir, { recursive: true, force: true });
-let server: RunningServer | undefined;
-stopOnRunnerExit(async () => {
-  await server?.close();
-  removeDataDir();
-});
-
-try {
-  const config = configSchema.parse({
-    data_dir: dataDir,
-    server: { host: "127.0.0.1", port: 0, shutdown_timeout_ms: 1_000 },
-    auth: { required: true },
-    rate_limits: {
-      window_seconds: 60,
-      authenticated: UNREACHABLE_LIMIT,
-      inference: UNREACHABLE_LIMIT,
-      models: UNREACHABLE_LIMIT,
-      batch: UNREACHABLE_LIMIT,
-    },
-    models: [{ id: "fast", provider: "openai-compatible", base_url: `${upstream}/v1` }],
-    logging: { level: "silent" },
-  });
-  server = await startServer(config, { logger: createLogger("silent"), processMetrics: false });
-  const { key } = await createApiKey(server.services.store.apiKeys, { name: "bench", scopes: ["inference"] });
-  announceReady({
-    url: server.url,
-    apiKey: key,
-    // The runner removes it as well, in case this process dies without cleaning up.
-    dataDir,
-    serverModule: fileURLToPath(import.meta.resolve("@aiservice/server")),
-  });
-} catch (err) {
-  removeDataDir();
-  throw err;
-}
+await serveBenchServer([{ id: "fast", provider: "openai-compatible", base_url: `${upstream}/v1` }]);
