@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { ApiError } from "../../../errors.js";
 import type { GenerationChunk, GenerationResult } from "../provider.js";
 import { UpstreamCallCancelled } from "./remote-call.js";
@@ -19,7 +20,11 @@ export interface LinkedSignal {
 export class RemoteModelLifetime {
   private readonly controller = new AbortController();
 
-  constructor(private readonly model: string) {}
+  constructor(private readonly model: string) {
+    // One listener per in-flight request is the design, not a leak: without this, 11 concurrent
+    // requests on one model print MaxListenersExceededWarning (seen under the gateway bench).
+    setMaxListeners(0, this.controller.signal);
+  }
 
   get unloaded(): boolean {
     return this.controller.signal.aborted;
