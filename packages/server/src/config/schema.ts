@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { DEFAULT_MODELS, engineSchema, modelEntrySchema } from "../engine/model-config.js";
+import { optimizationConfigSchema } from "../optimization/optimization-config.js";
 
 const port = z.number().int().min(0).max(65535);
 
@@ -43,6 +44,8 @@ const rateLimitsSchema = z.strictObject({
   inference: z.number().int().min(1).default(100),
   models: z.number().int().min(1).default(50),
   batch: z.number().int().min(1).default(10),
+  /** The codeflash client's /ai/* calls: ~20 per optimized function, several at once. */
+  optimization: z.number().int().min(1).default(600),
 });
 
 export const configSchema = z.strictObject({
@@ -99,6 +102,8 @@ export const configSchema = z.strictObject({
       });
     }),
   engine: engineSchema.prefault({}),
+  /** The optimization API (/ai/*): optimizer models, judge, variants. */
+  optimization: optimizationConfigSchema.prefault({}),
   logging: z
     .strictObject({
       level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

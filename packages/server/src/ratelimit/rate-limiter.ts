@@ -2,7 +2,13 @@
  * Rate-limit categories of spec/ai-api.md "Rate Limits". Every authenticated request counts
  * against `authenticated`; routes of a category count against that category as well.
  */
-export const RATE_LIMIT_CATEGORIES = ["authenticated", "inference", "models", "batch"] as const;
+export const RATE_LIMIT_CATEGORIES = [
+  "authenticated",
+  "inference",
+  "models",
+  "batch",
+  "optimization",
+] as const;
 export type RateLimitCategory = (typeof RATE_LIMIT_CATEGORIES)[number];
 
 export interface RateLimitDecision {

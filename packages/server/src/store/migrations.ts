@@ -95,6 +95,68 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropTable("inference_requests").execute();
     },
   },
+  "0004_optimization": {
+    async up(db: AnyDatabase): Promise<void> {
+      await db.schema
+        .createTable("optimization_calls")
+        .addColumn("id", "text", (col) => col.primaryKey())
+        .addColumn("trace_id", "text", (col) => col.notNull())
+        .addColumn("endpoint", "text", (col) => col.notNull())
+        .addColumn("principal_id", "text", (col) => col.notNull())
+        .addColumn("experiment_id", "text")
+        .addColumn("variant", "text")
+        .addColumn("status", "text", (col) => col.notNull())
+        .addColumn("request", "text", (col) => col.notNull())
+        .addColumn("record", "text", (col) => col.notNull())
+        .addColumn("response", "text")
+        .addColumn("error", "text")
+        .addColumn("created_at", "text", (col) => col.notNull())
+        .addColumn("duration_ms", "integer", (col) => col.notNull())
+        .execute();
+      await db.schema
+        .createIndex("optimization_calls_trace")
+        .on("optimization_calls")
+        .columns(["trace_id", "created_at"])
+        .execute();
+      await db.schema
+        .createTable("optimization_candidates")
+        .addColumn("optimization_id", "text", (col) => col.primaryKey())
+        .addColumn("call_id", "text", (col) => col.notNull())
+        .addColumn("trace_id", "text", (col) => col.notNull())
+        .addColumn("endpoint", "text", (col) => col.notNull())
+        .addColumn("model", "text", (col) => col.notNull())
+        .addColumn("experiment_id", "text")
+        .addColumn("variant", "text")
+        .addColumn("parent_id", "text")
+        .addColumn("created_at", "text", (col) => col.notNull())
+        .execute();
+      await db.schema
+        .createIndex("optimization_candidates_trace")
+        .on("optimization_candidates")
+        .column("trace_id")
+        .execute();
+      await db.schema
+        .createTable("optimization_results")
+        .addColumn("id", "text", (col) => col.primaryKey())
+        .addColumn("trace_id", "text", (col) => col.notNull())
+        .addColumn("experiment_id", "text")
+        .addColumn("variant", "text")
+        .addColumn("best_optimization_id", "text")
+        .addColumn("payload", "text", (col) => col.notNull())
+        .addColumn("created_at", "text", (col) => col.notNull())
+        .execute();
+      await db.schema
+        .createIndex("optimization_results_experiment")
+        .on("optimization_results")
+        .columns(["experiment_id", "created_at"])
+        .execute();
+    },
+    async down(db: AnyDatabase): Promise<void> {
+      await db.schema.dropTable("optimization_results").execute();
+      await db.schema.dropTable("optimization_candidates").execute();
+      await db.schema.dropTable("optimization_calls").execute();
+    },
+  },
 };
 
 /** Applies every pending migration; throws an Error naming the migration that failed. */

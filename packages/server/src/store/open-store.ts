@@ -8,6 +8,7 @@ import { KyselyApiKeyRepository } from "./api-key-repository.js";
 import { migrateToLatest } from "./migrations.js";
 import { InferenceRequestRepository } from "./inference-request-repository.js";
 import { ModelRepository } from "./model-repository.js";
+import { OptimizationRepository } from "./optimization-repository.js";
 import type { Database } from "./schema.js";
 import type { Store, StoreDialect } from "./store.js";
 
@@ -116,6 +117,7 @@ function createStore(db: Kysely<Database>, dialect: StoreDialect): Store {
     apiKeys: new KyselyApiKeyRepository(db),
     models: new ModelRepository(db),
     inferenceRequests: new InferenceRequestRepository(db),
+    optimization: new OptimizationRepository(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

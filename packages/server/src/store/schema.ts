@@ -64,9 +64,60 @@ export interface InferenceRequestsTable {
   completed_at: string | null;
 }
 
+/** One /ai/* call: what came in, what the models were asked and said, what went out. */
+export interface OptimizationCallsTable {
+  id: string;
+  trace_id: string;
+  /** Canonical endpoint name (optimize, refinement, testgen…). */
+  endpoint: string;
+  principal_id: string;
+  /** `experiment_metadata.id` (or the trace's experiment), when the call is part of an A/B run. */
+  experiment_id: string | null;
+  /** `experiment_metadata.group`. */
+  variant: string | null;
+  /** ok | failed */
+  status: string;
+  /** The request body as JSON. */
+  request: string;
+  /** JSON: model calls (prompt, raw output, timing, error), candidates and drops with reasons. */
+  record: string;
+  response: string | null;
+  error: string | null;
+  created_at: string;
+  duration_ms: number;
+}
+
+/** Every candidate handed to a client, so results and rankings can be traced to a model. */
+export interface OptimizationCandidatesTable {
+  optimization_id: string;
+  call_id: string;
+  trace_id: string;
+  endpoint: string;
+  model: string;
+  experiment_id: string | null;
+  variant: string | null;
+  parent_id: string | null;
+  created_at: string;
+}
+
+/** `/ai/log_features` reports: measured outcomes of one optimized function. */
+export interface OptimizationResultsTable {
+  id: string;
+  trace_id: string;
+  experiment_id: string | null;
+  variant: string | null;
+  best_optimization_id: string | null;
+  /** The request body as JSON. */
+  payload: string;
+  created_at: string;
+}
+
 export interface Database {
   api_keys: ApiKeysTable;
   model_states: ModelStatesTable;
   model_requests: ModelRequestsTable;
   inference_requests: InferenceRequestsTable;
+  optimization_calls: OptimizationCallsTable;
+  optimization_candidates: OptimizationCandidatesTable;
+  optimization_results: OptimizationResultsTable;
 }

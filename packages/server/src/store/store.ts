@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import type { Scope } from "../auth/principal.js";
 import type { InferenceRequestRepository } from "./inference-request-repository.js";
 import type { ModelRepository } from "./model-repository.js";
+import type { OptimizationRepository } from "./optimization-repository.js";
 import type { Database } from "./schema.js";
 
 export type StoreDialect = "sqlite" | "postgres";
@@ -44,6 +45,7 @@ export interface Store {
   readonly apiKeys: ApiKeyRepository;
   readonly models: ModelRepository;
   readonly inferenceRequests: InferenceRequestRepository;
+  readonly optimization: OptimizationRepository;
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -191,6 +191,74 @@ for (const target of targets) {
       expect(row.n).toBe(1);
     });
 
+    it("stores optimization calls with their candidates, and results by experiment", async () => {
+      const store = await open();
+      const call = (id: string, createdAt: string, experimentId: string | null) => ({
+        id,
+        traceId: "trace-1",
+        endpoint: "optimize",
+        principalId: "anonymous:127.0.0.1",
+        experimentId,
+        variant: experimentId === null ? null : "control",
+        status: "ok" as const,
+        request: { source_code: "```python:a.py\nx = 1\n```", n: [1, 2] },
+        record: { model_calls: [{ output: "ünïcödé ✓" }] },
+        response: { optimizations: [] },
+        error: null,
+        createdAt,
+        durationMs: 12.6,
+      });
+      const candidate = (optimizationId: string, callId: string) => ({
+        optimizationId,
+        callId,
+        traceId: "trace-1",
+        endpoint: "optimize",
+        model: "coder",
+        experimentId: null,
+        variant: null,
+        parentId: null,
+        createdAt: "2026-01-01T00:00:00.000Z",
+      });
+      await store.optimization.insertCall(call("c2", "2026-01-01T00:00:02.000Z", "exp"), [
+        candidate("o2", "c2"),
+      ]);
+      await store.optimization.insertCall(call("c1", "2026-01-01T00:00:01.000Z", null), [
+        candidate("o1", "c1"),
+        candidate("o3", "c1"),
+      ]);
+      const calls = await store.optimization.callsOfTrace("trace-1");
+      expect(calls.map((c) => c.id)).toEqual(["c1", "c2"]);
+      expect(calls[0]?.request).toEqual({ source_code: "```python:a.py\nx = 1\n```", n: [1, 2] });
+      expect(calls[0]?.record).toEqual({ model_calls: [{ output: "ünïcödé ✓" }] });
+      expect(calls[0]?.durationMs).toBe(13);
+      expect(await store.optimization.experimentOfTrace("trace-1")).toEqual({
+        experimentId: "exp",
+        variant: "control",
+      });
+      expect(await store.optimization.experimentOfTrace("other")).toBeUndefined();
+      const candidates = await store.optimization.candidatesOfTraces(["trace-1"]);
+      expect(candidates.map((c) => c.optimizationId).sort()).toEqual(["o1", "o2", "o3"]);
+      // A call and its candidates are one transaction: a clashing candidate id stores neither.
+      await expect(
+        store.optimization.insertCall(call("c3", "2026-01-01T00:00:03.000Z", null), [candidate("o1", "c3")]),
+      ).rejects.toThrow();
+      expect((await store.optimization.callsOfTrace("trace-1")).map((c) => c.id)).toEqual(["c1", "c2"]);
+
+      await store.optimization.insertResult({
+        id: "r1",
+        traceId: "trace-1",
+        experimentId: "exp",
+        variant: "control",
+        bestOptimizationId: "o2",
+        payload: { speedup_ratio: { o2: 1.5 } },
+        createdAt: "2026-01-01T00:00:04.000Z",
+      });
+      const results = await store.optimization.resultsOfExperiment("exp");
+      expect(results).toHaveLength(1);
+      expect(results[0]?.payload).toEqual({ speedup_ratio: { o2: 1.5 } });
+      expect(await store.optimization.resultsOfExperiment("nope")).toEqual([]);
+    });
+
     it("pings, and closes idempotently", async () => {
       const store = await open();
       await expect(store.ping()).resolves.toBeUndefined();
@@ -221,6 +289,9 @@ for (const target of targets) {
           "inference_requests",
           "model_requests",
           "model_states",
+          "optimization_calls",
+          "optimization_candidates",
+          "optimization_results",
         ]);
       });
 
