@@ -46,3 +46,14 @@ export {
 export { checkSyntax, closePythonWorker, type SyntaxCheckOptions } from "./syntax-check.js";
 export type { SyntaxCheck, SyntaxDiagnostic } from "./syntax-result.js";
 export { type CodeToken, codeTokens } from "./tokens.js";
+export {
+  CandidateDeduper,
+  cleanExplanation,
+  type DroppedCandidate,
+  type DropReason,
+  type SalvageContext,
+  type SalvagedCandidate,
+  salvageCandidate,
+} from "./candidate-salvage.js";
+export { type ClientBlock, clientPathKey, parseClientMarkdown } from "./candidate-markdown.js";
+export { signatureChange } from "./candidate-functions.js";
