@@ -1306,6 +1306,2010 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/ai/optimize": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Optimization candidates for a function */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["OptimizeRequest"];
+        };
+      };
+      responses: {
+        /** @description Optimization candidates for a function */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OptimizationsResponse"];
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Missing or invalid credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The credentials lack the `inference` scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Nothing stored to replay for `rerun_trace_id` */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Request body too large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Rate limit exceeded */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model failed or produced nothing usable */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description No model configured, or the client went away */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model did not answer in time */
+        504: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/ai/optimize-line-profiler": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Candidates guided by per-line timings */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["OptimizeRequest"];
+        };
+      };
+      responses: {
+        /** @description Candidates guided by per-line timings */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OptimizationsResponse"];
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Missing or invalid credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The credentials lack the `inference` scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Nothing stored to replay for `rerun_trace_id` */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Request body too large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Rate limit exceeded */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model failed or produced nothing usable */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description No model configured, or the client went away */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model did not answer in time */
+        504: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/ai/rewrite_jit": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** JIT rewrite candidates (legacy clients, §6) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["OptimizeRequest"];
+        };
+      };
+      responses: {
+        /** @description JIT rewrite candidates (legacy clients, §6) */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OptimizationsResponse"];
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Missing or invalid credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The credentials lack the `inference` scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Nothing stored to replay for `rerun_trace_id` */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Request body too large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Rate limit exceeded */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model failed or produced nothing usable */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description No model configured, or the client went away */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model did not answer in time */
+        504: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/ai/refinement": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Refinements of candidates that passed */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["RefinementRequest"];
+        };
+      };
+      responses: {
+        /** @description Refinements of candidates that passed */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["RefinementsResponse"];
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Missing or invalid credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The credentials lack the `inference` scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Nothing stored to replay for `rerun_trace_id` */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Request body too large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Rate limit exceeded */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model failed or produced nothing usable */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description No model configured, or the client went away */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model did not answer in time */
+        504: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/ai/code_repair": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Repair of a candidate whose behaviour differed */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["CodeRepairRequest"];
+        };
+      };
+      responses: {
+        /** @description Repair of a candidate whose behaviour differed */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OptimizationCandidate"];
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Missing or invalid credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The credentials lack the `inference` scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Nothing stored to replay for `rerun_trace_id` */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Request body too large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Rate limit exceeded */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model failed or produced nothing usable */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description No model configured, or the client went away */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model did not answer in time */
+        504: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/ai/adaptive_optimize": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** A candidate learned from a chain of candidates */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["AdaptiveOptimizeRequest"];
+        };
+      };
+      responses: {
+        /** @description A candidate learned from a chain of candidates */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OptimizationCandidate"];
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Missing or invalid credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The credentials lack the `inference` scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Nothing stored to replay for `rerun_trace_id` */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Request body too large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Rate limit exceeded */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model failed or produced nothing usable */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description No model configured, or the client went away */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model did not answer in time */
+        504: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/ai/testgen": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Regression tests (instrumented for Python) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["TestgenRequest"];
+        };
+      };
+      responses: {
+        /** @description Regression tests (instrumented for Python) */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["GeneratedTests"];
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Missing or invalid credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The credentials lack the `inference` scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Nothing stored to replay for `rerun_trace_id` */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Request body too large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Rate limit exceeded */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model failed or produced nothing usable */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description No model configured, or the client went away */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model did not answer in time */
+        504: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/ai/testgen_review": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Flag weak generated tests */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["TestgenReviewRequest"];
+        };
+      };
+      responses: {
+        /** @description Flag weak generated tests */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["TestgenReviewResponse"];
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Missing or invalid credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The credentials lack the `inference` scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Nothing stored to replay for `rerun_trace_id` */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Request body too large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Rate limit exceeded */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model failed or produced nothing usable */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description No model configured, or the client went away */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model did not answer in time */
+        504: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/ai/testgen_repair": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Rewrite flagged test functions */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["TestgenRepairRequest"];
+        };
+      };
+      responses: {
+        /** @description Rewrite flagged test functions */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["GeneratedTests"];
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Missing or invalid credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The credentials lack the `inference` scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Nothing stored to replay for `rerun_trace_id` */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Request body too large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Rate limit exceeded */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model failed or produced nothing usable */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description No model configured, or the client went away */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model did not answer in time */
+        504: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/ai/explain": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Final explanation of the winning candidate */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ExplainRequest"];
+        };
+      };
+      responses: {
+        /** @description Final explanation of the winning candidate */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ExplainResponse"];
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Missing or invalid credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The credentials lack the `inference` scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Nothing stored to replay for `rerun_trace_id` */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Request body too large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Rate limit exceeded */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model failed or produced nothing usable */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description No model configured, or the client went away */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model did not answer in time */
+        504: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/ai/rank": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Rank passing candidates, best first */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["RankRequest"];
+        };
+      };
+      responses: {
+        /** @description Rank passing candidates, best first */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["RankResponse"];
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Missing or invalid credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The credentials lack the `inference` scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Nothing stored to replay for `rerun_trace_id` */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Request body too large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Rate limit exceeded */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model failed or produced nothing usable */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description No model configured, or the client went away */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model did not answer in time */
+        504: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/ai/optimization_review": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Confidence rating of the winner */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["OptimizationReviewRequest"];
+        };
+      };
+      responses: {
+        /** @description Confidence rating of the winner */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OptimizationReviewResponse"];
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Missing or invalid credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The credentials lack the `inference` scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Nothing stored to replay for `rerun_trace_id` */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Request body too large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Rate limit exceeded */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model failed or produced nothing usable */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description No model configured, or the client went away */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model did not answer in time */
+        504: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/ai/log_features": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Store measured results (feeds the experiment report) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["LogFeaturesRequest"];
+        };
+      };
+      responses: {
+        /** @description Store measured results (feeds the experiment report) */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["LogFeaturesResponse"];
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Missing or invalid credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The credentials lack the `inference` scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Nothing stored to replay for `rerun_trace_id` */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Request body too large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Rate limit exceeded */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model failed or produced nothing usable */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description No model configured, or the client went away */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model did not answer in time */
+        504: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/ai/workflow-gen": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** GitHub Actions steps that run codeflash */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["WorkflowGenRequest"];
+        };
+      };
+      responses: {
+        /** @description GitHub Actions steps that run codeflash */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["WorkflowGenResponse"];
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Missing or invalid credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The credentials lack the `inference` scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Nothing stored to replay for `rerun_trace_id` */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Request body too large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Rate limit exceeded */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model failed or produced nothing usable */
+        502: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description No model configured, or the client went away */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+        /** @description The model did not answer in time */
+        504: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CodeflashError"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/ai/traces/{trace_id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Everything stored for one trace: requests, prompts, raw outputs, candidates, drops */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          trace_id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The trace */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["OptimizationTrace"];
+          };
+        };
+        /** @description Invalid request (details.issues lists each problem) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Missing or invalid credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Authenticated, but lacking the route's scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Request body too large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Rate limit exceeded (Retry-After says when to retry) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/ai/experiments/{experiment_id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A/B report of an experiment: per variant and per model */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          experiment_id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The report */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ExperimentReport"];
+          };
+        };
+        /** @description Invalid request (details.issues lists each problem) */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Missing or invalid credentials */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Authenticated, but lacking the route's scope */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Request body too large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Rate limit exceeded (Retry-After says when to retry) */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+        /** @description Internal error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ErrorEnvelope"];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/chat/completions": {
     parameters: {
       query?: never;
@@ -2006,6 +4010,422 @@ export interface components {
       } | null;
       created_at: string;
       completed_at: string | null;
+    };
+    OptimizationsResponse: {
+      optimizations: components["schemas"]["OptimizationCandidate"][];
+    };
+    OptimizationCandidate: {
+      /** @description Markdown code blocks, ```lang:path, one per file */
+      source_code: string;
+      explanation: string;
+      /** @description A fresh UUID */
+      optimization_id: string;
+      parent_id: string | null;
+      model: string;
+    };
+    CodeflashError: {
+      /** @description Human-readable message (the client logs it) */
+      error: string;
+      code: string;
+      request_id: string;
+    };
+    OptimizeRequest: {
+      trace_id: string;
+      language?: string | null;
+      language_version?: string | null;
+      python_version?: string | null;
+      codeflash_version?: string | null;
+      call_sequence?: number | null;
+      rerun_trace_id?: string | null;
+      experiment_metadata?: {
+        id?: string | null;
+        group?: string | null;
+      } | null;
+      source_code: string;
+      dependency_code?: string | null;
+      n_candidates?: number | null;
+      is_async?: boolean | null;
+      is_numerical_code?: boolean | null;
+      line_profiler_results?: string | null;
+      current_username?: string | null;
+      repo_owner?: string | null;
+      repo_name?: string | null;
+      module_system?: string | null;
+    };
+    RefinementsResponse: {
+      refinements: components["schemas"]["OptimizationCandidate"][];
+    };
+    RefinementRequest: components["schemas"]["RefinementItem"][] | components["schemas"]["RefinementItem"];
+    RefinementItem: {
+      trace_id: string;
+      language?: string | null;
+      language_version?: string | null;
+      python_version?: string | null;
+      codeflash_version?: string | null;
+      call_sequence?: number | null;
+      rerun_trace_id?: string | null;
+      experiment_metadata?: {
+        id?: string | null;
+        group?: string | null;
+      } | null;
+      optimization_id: string;
+      original_source_code: string;
+      read_only_dependency_code?: string | null;
+      original_line_profiler_results?: string | null;
+      original_code_runtime?: string | null;
+      optimized_source_code: string;
+      optimized_explanation?: string | null;
+      optimized_line_profiler_results?: string | null;
+      optimized_code_runtime?: string | null;
+      speedup?: string | number | null;
+      function_references?: string | null;
+      additional_context_files?: {
+        [key: string]: string;
+      } | null;
+    };
+    CodeRepairRequest: {
+      trace_id: string;
+      language?: string | null;
+      language_version?: string | null;
+      python_version?: string | null;
+      codeflash_version?: string | null;
+      call_sequence?: number | null;
+      rerun_trace_id?: string | null;
+      experiment_metadata?: {
+        id?: string | null;
+        group?: string | null;
+      } | null;
+      optimization_id: string;
+      original_source_code: string;
+      modified_source_code: string;
+      test_diffs?: {
+        scope?: string | null;
+        original_pass?: boolean | null;
+        candidate_pass?: boolean | null;
+        original_value?: string | null;
+        candidate_value?: string | null;
+        test_src_code?: string | null;
+        candidate_pytest_error?: string | null;
+        original_pytest_error?: string | null;
+      }[] | null;
+    };
+    AdaptiveOptimizeRequest: {
+      trace_id: string;
+      language?: string | null;
+      language_version?: string | null;
+      python_version?: string | null;
+      codeflash_version?: string | null;
+      call_sequence?: number | null;
+      rerun_trace_id?: string | null;
+      experiment_metadata?: {
+        id?: string | null;
+        group?: string | null;
+      } | null;
+      original_source_code: string;
+      candidates: {
+        optimization_id: string;
+        source_code: string;
+        explanation?: string | null;
+        source?: string | null;
+        speedup?: string | null;
+      }[];
+    };
+    GeneratedTests: {
+      generated_tests: string;
+      instrumented_behavior_tests: string;
+      instrumented_perf_tests: string;
+      raw_generated_tests?: string | null;
+    };
+    TestgenRequest: {
+      trace_id: string;
+      language?: string | null;
+      language_version?: string | null;
+      python_version?: string | null;
+      codeflash_version?: string | null;
+      call_sequence?: number | null;
+      rerun_trace_id?: string | null;
+      experiment_metadata?: {
+        id?: string | null;
+        group?: string | null;
+      } | null;
+      function_to_optimize: {
+        function_name: string;
+        file_path?: string | null;
+        parents?: {
+          name: string;
+          type?: string | null;
+        }[] | null;
+        starting_line?: number | null;
+        ending_line?: number | null;
+        is_async?: boolean | null;
+        is_method?: boolean | null;
+        language?: string | null;
+      };
+      helper_function_names?: string[] | null;
+      module_path?: string | null;
+      test_module_path?: string | null;
+      test_framework?: string | null;
+      test_timeout?: number | null;
+      is_async?: boolean | null;
+      is_numerical_code?: boolean | null;
+      class_name?: string | null;
+      qualified_name?: string | null;
+      module_system?: string | null;
+      source_code_being_tested: string;
+      test_index?: number | null;
+    };
+    TestgenReviewResponse: {
+      reviews: {
+        test_index: number;
+        functions: {
+          function_name: string;
+          reason: string;
+        }[];
+      }[];
+    };
+    TestgenReviewRequest: {
+      trace_id: string;
+      language?: string | null;
+      language_version?: string | null;
+      python_version?: string | null;
+      codeflash_version?: string | null;
+      call_sequence?: number | null;
+      rerun_trace_id?: string | null;
+      experiment_metadata?: {
+        id?: string | null;
+        group?: string | null;
+      } | null;
+      tests: {
+        test_source: string;
+        test_index: number;
+        failed_test_functions?: string[] | null;
+        failure_messages?: {
+          [key: string]: string | null;
+        } | null;
+      }[];
+      function_source_code?: string | null;
+      function_name?: string | null;
+      coverage_summary?: string | null;
+      coverage_details?: unknown;
+    };
+    TestgenRepairRequest: {
+      trace_id: string;
+      language?: string | null;
+      language_version?: string | null;
+      python_version?: string | null;
+      codeflash_version?: string | null;
+      call_sequence?: number | null;
+      rerun_trace_id?: string | null;
+      experiment_metadata?: {
+        id?: string | null;
+        group?: string | null;
+      } | null;
+      function_to_optimize: {
+        function_name: string;
+        file_path?: string | null;
+        parents?: {
+          name: string;
+          type?: string | null;
+        }[] | null;
+        starting_line?: number | null;
+        ending_line?: number | null;
+        is_async?: boolean | null;
+        is_method?: boolean | null;
+        language?: string | null;
+      };
+      helper_function_names?: string[] | null;
+      module_path?: string | null;
+      test_module_path?: string | null;
+      test_framework?: string | null;
+      test_timeout?: number | null;
+      is_async?: boolean | null;
+      is_numerical_code?: boolean | null;
+      class_name?: string | null;
+      qualified_name?: string | null;
+      module_system?: string | null;
+      test_source: string;
+      functions_to_repair?: {
+        function_name: string;
+        reason?: string | null;
+      }[] | null;
+      function_source_code?: string | null;
+      module_source_code?: string | null;
+      coverage_details?: unknown;
+      previous_repair_errors?: {
+        [key: string]: string | null;
+      } | null;
+    };
+    ExplainResponse: {
+      explanation: string;
+    };
+    ExplainRequest: {
+      trace_id: string;
+      language?: string | null;
+      language_version?: string | null;
+      python_version?: string | null;
+      codeflash_version?: string | null;
+      call_sequence?: number | null;
+      rerun_trace_id?: string | null;
+      experiment_metadata?: {
+        id?: string | null;
+        group?: string | null;
+      } | null;
+      source_code: string;
+      optimized_code: string;
+      original_line_profiler_results?: string | null;
+      optimized_line_profiler_results?: string | null;
+      original_code_runtime?: string | null;
+      optimized_code_runtime?: string | null;
+      speedup?: string | number | null;
+      annotated_tests?: string | null;
+      optimization_id?: string | null;
+      original_explanation?: string | null;
+      dependency_code?: string | null;
+      original_throughput?: string | null;
+      optimized_throughput?: string | null;
+      throughput_improvement?: string | null;
+      function_references?: string | null;
+      acceptance_reason?: string | null;
+      original_concurrency_ratio?: string | null;
+      optimized_concurrency_ratio?: string | null;
+      concurrency_improvement?: string | null;
+    };
+    RankResponse: {
+      ranking: number[];
+    };
+    RankRequest: {
+      trace_id: string;
+      diffs: string[];
+      speedups?: (number | null)[] | null;
+      optimization_ids?: string[] | null;
+      function_references?: string | null;
+      language?: string | null;
+    };
+    OptimizationReviewResponse: {
+      /** @enum {string} */
+      review: "high" | "medium" | "low";
+      review_explanation: string;
+    };
+    OptimizationReviewRequest: {
+      trace_id: string;
+      language?: string | null;
+      language_version?: string | null;
+      python_version?: string | null;
+      codeflash_version?: string | null;
+      call_sequence?: number | null;
+      rerun_trace_id?: string | null;
+      experiment_metadata?: {
+        id?: string | null;
+        group?: string | null;
+      } | null;
+      original_code: string;
+      optimized_code: string;
+      explanation?: string | null;
+      existing_tests?: string | null;
+      generated_tests?: string | null;
+      coverage_message?: string | null;
+      replay_tests?: string | null;
+      speedup?: string | number | null;
+      loop_count?: number | null;
+      benchmark_details?: {
+        [key: string]: unknown;
+      }[] | null;
+      optimized_runtime?: string | null;
+      original_runtime?: string | null;
+      calling_fn_details?: string | null;
+    };
+    LogFeaturesResponse: {
+      stored: boolean;
+    };
+    LogFeaturesRequest: {
+      trace_id: string;
+      speedup_ratio?: {
+        [key: string]: number | null;
+      } | null;
+      original_runtime?: number | null;
+      optimized_runtime?: {
+        [key: string]: number | null;
+      } | null;
+      is_correct?: {
+        [key: string]: boolean | null;
+      } | null;
+      codeflash_version?: string | null;
+      optimized_line_profiler_results?: {
+        [key: string]: string | null;
+      } | null;
+      metadata?: {
+        best_optimization_id?: string | null;
+      } | null;
+      optimizations_post?: {
+        [key: string]: string | null;
+      } | null;
+    };
+    WorkflowGenResponse: {
+      workflow_steps: string;
+    };
+    WorkflowGenRequest: {
+      repo_files?: {
+        [key: string]: string | null;
+      } | null;
+      directory_structure?: unknown;
+      codeflash_config?: {
+        [key: string]: unknown;
+      } | null;
+      trace_id?: string | null;
+    };
+    OptimizationTrace: {
+      trace_id: string;
+      calls: {
+        id: string;
+        endpoint: string;
+        created_at: string;
+        duration_ms: number;
+        /** @enum {string} */
+        status: "ok" | "failed";
+        experiment_id: string | null;
+        variant: string | null;
+        prompt_version: number;
+        replayed_from: string | null;
+        request?: unknown;
+        model_calls: {
+          [key: string]: unknown;
+        }[];
+        candidates: {
+          [key: string]: unknown;
+        }[];
+        drops: {
+          [key: string]: unknown;
+        }[];
+        notes: string[];
+        response?: unknown;
+        error: string | null;
+      }[];
+    };
+    ExperimentReport: {
+      experiment_id: string;
+      reports: number;
+      variants: {
+        variant: string;
+        /** @description log_features reports (functions with a winner) */
+        functions: number;
+        /** @description functions where this arm's best speedup beat the other arms' */
+        wins: number;
+        /** @description mean gain fraction of the winners */
+        mean_best_speedup: number | null;
+        candidates_evaluated: number;
+        correct_rate: number | null;
+      }[];
+      models: {
+        model: string;
+        variant: string;
+        candidates_evaluated: number;
+        correct: number;
+        correct_rate: number | null;
+        /** @description mean gain fraction of its correct candidates */
+        mean_speedup: number | null;
+        /** @description times its candidate was the function's best */
+        wins: number;
+      }[];
     };
     OpenAIChatCompletion: {
       /** @example chatcmpl-3fQk1xV2m9 */

@@ -7,6 +7,7 @@ import { registerPrincipalRoute } from "../admin/principal-route.js";
 import { ApiError } from "../errors.js";
 import { registerInferenceRoutes } from "../inference/index.js";
 import { registerOpenAIRoutes } from "../openai/index.js";
+import { codeflashErrorShape, registerOptimizationRoutes } from "../optimization/index.js";
 import type { AppEnv } from "./context.js";
 import { registerDocs } from "./docs.js";
 import { handleError } from "./error-handler.js";
@@ -46,6 +47,8 @@ export function buildApp(services: AppServices): OpenAPIHono<AppEnv> {
       ? next()
       : limitBody(c, next),
   );
+  // Outermost on /ai/*: every failure there, auth and rate limits included, in the client's shape.
+  app.use("/ai/*", codeflashErrorShape());
   for (const prefix of AUTHENTICATED_PREFIXES) {
     app.use(prefix, authenticate(services.authenticator, services.config.server.trust_proxy));
   }
@@ -55,6 +58,7 @@ export function buildApp(services: AppServices): OpenAPIHono<AppEnv> {
   registerApiKeyRoutes(app, services);
   registerModelRoutes(app, services);
   registerInferenceRoutes(app, services);
+  registerOptimizationRoutes(app, services);
   // Authenticates its own paths (/v1/chat/completions, /v1/completions, /v1/models) and answers
   // errors there in OpenAI's shape.
   registerOpenAIRoutes(app, services);

@@ -6,10 +6,10 @@
  * limits, 404/405, model errors) gets the same treatment.
  */
 import type { MiddlewareHandler } from "hono";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError, type ErrorDetails } from "../errors.js";
 import type { AppEnv } from "../http/context.js";
 import { toApiError } from "../http/error-envelope.js";
+import { reshapeErrors } from "../http/middleware/reshape-errors.js";
 import type { OpenAIErrorBody } from "./schemas.js";
 
 /** Our codes that have a well-known OpenAI name; the others are lower-cased. */
@@ -71,41 +71,10 @@ export function clientClosed(): Response {
   return new Response(null, { status: 499 });
 }
 
-interface Envelope {
-  error: { code: string; message: string; details: ErrorDetails };
-}
-
-function isEnvelope(value: unknown): value is Envelope {
-  if (value === null || typeof value !== "object" || !("error" in value)) return false;
-  const error = value.error;
-  return (
-    error !== null &&
-    typeof error === "object" &&
-    "code" in error &&
-    typeof error.code === "string" &&
-    "message" in error &&
-    typeof error.message === "string" &&
-    "details" in error
-  );
-}
-
 /**
  * Route middleware: whatever error envelope the rest of the chain produced for these paths is
  * answered in OpenAI's shape instead (same status, headers such as Retry-After kept).
  */
 export function openAIErrorShape(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    await next();
-    const status = c.res.status;
-    if (status < 400 || !c.res.headers.get("content-type")?.startsWith("application/json")) return;
-    let body: unknown;
-    try {
-      body = await c.res.clone().json();
-    } catch {
-      return;
-    }
-    if (!isEnvelope(body)) return;
-    const { code, message, details } = body.error;
-    c.res = c.json(openAIErrorBody(status, code, message, details), status as ContentfulStatusCode);
-  };
+  return reshapeErrors((status, error) => openAIErrorBody(status, error.code, error.message, error.details));
 }

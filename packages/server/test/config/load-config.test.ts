@@ -37,6 +37,7 @@ describe("loadConfig", () => {
       inference: 100,
       models: 50,
       batch: 10,
+      optimization: 600,
     });
     expect(defaultDataDir({ XDG_DATA_HOME: "/x" })).toBe("/x/aiservice");
   });

@@ -1,0 +1,280 @@
+/**
+ * The endpoints that judge or describe rather than produce code: explain, rank,
+ * optimization_review and workflow-gen. Each asks the assistant (or judge) model and checks the
+ * answer's shape before it goes out; rank falls back to the measured speedups.
+ */
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { z } from "zod";
+import { extractCodeBlocks } from "../code/index.js";
+import { ApiError } from "../errors.js";
+import { renderPrompt } from "../inference/prompts/prompt-template.js";
+import type { RequestContext } from "./candidate-service.js";
+import { parseModelJson } from "./model-json.js";
+import type { CallScope, OptimizationEngine } from "./optimization-engine.js";
+import { promptLanguageOf, promptTemplate } from "./prompts/index.js";
+import type { PromptEndpoint, PromptValues } from "./prompts/prompt-variables.js";
+import type {
+  ExplainRequest,
+  OptimizationReviewRequest,
+  RankRequest,
+  WorkflowGenRequest,
+} from "./schemas.js";
+
+const ATTEMPTS = 2;
+
+const text = (value: string | number | null | undefined, fallback = "") =>
+  value === null || value === undefined ? fallback : String(value);
+
+/** Prose of an explanation: fences and a leading "Explanation:" label removed. */
+function cleanExplanation(answer: string): string {
+  const { prose, blocks } = extractCodeBlocks(answer);
+  const body = prose === "" && blocks.length > 0 ? "" : prose;
+  return body.replace(/^\s*(\*\*)?explanation(\*\*)?\s*:\s*/i, "").trim();
+}
+
+/** Indices best first by speedup (unknown last), then by smaller diff. */
+export function rankBySpeedup(request: RankRequest): number[] {
+  const speedups = request.speedups ?? [];
+  return request.diffs
+    .map((diff, index) => ({ index, speedup: speedups[index] ?? null, size: diff.length }))
+    .sort(
+      (a, b) =>
+        (b.speedup ?? Number.NEGATIVE_INFINITY) - (a.speedup ?? Number.NEGATIVE_INFINITY) ||
+        a.size - b.size ||
+        a.index - b.index,
+    )
+    .map((entry) => entry.index);
+}
+
+export class AssistantService {
+  constructor(private readonly engine: OptimizationEngine) {}
+
+  explain(body: ExplainRequest, context: RequestContext): Promise<{ explanation: string }> {
+    return this.engine.run(this.identity("explain", body.trace_id, body, context), async (scope) => {
+      const language = (body.language ?? "python").toLowerCase();
+      const throughput =
+        body.original_throughput != null || body.optimized_throughput != null
+          ? `Throughput: ${text(body.original_throughput, "?")} → ${text(body.optimized_throughput, "?")} (${text(body.throughput_improvement, "?")})`
+          : "";
+      const concurrency =
+        body.original_concurrency_ratio != null
+          ? `Concurrency ratio: ${text(body.original_concurrency_ratio)} → ${text(body.optimized_concurrency_ratio)} (${text(body.concurrency_improvement)})`
+          : "";
+      const values: PromptValues<"explain"> = {
+        language,
+        source_code: body.source_code,
+        optimized_code: body.optimized_code,
+        original_explanation: text(body.original_explanation),
+        original_code_runtime: text(body.original_code_runtime, "unknown"),
+        optimized_code_runtime: text(body.optimized_code_runtime, "unknown"),
+        speedup: text(body.speedup, "unknown"),
+        original_line_profiler_results: text(body.original_line_profiler_results),
+        optimized_line_profiler_results: text(body.optimized_line_profiler_results),
+        throughput_section: [
+          throughput,
+          concurrency,
+          body.acceptance_reason ? `Accepted for: ${body.acceptance_reason}` : "",
+        ]
+          .filter((line) => line !== "")
+          .join("\n"),
+        annotated_tests: text(body.annotated_tests),
+        dependency_code: text(body.dependency_code),
+        function_references: text(body.function_references),
+      };
+      const answer = await scope.caller.ask({
+        model: scope.assistantModel,
+        label: "explanation",
+        prompt: this.prompt(scope, "explain", language, values),
+        temperature: 0.3,
+        maxTokens: 1024,
+      });
+      // An empty explanation makes the client keep the candidate's own (§3.9): a valid answer.
+      return { explanation: cleanExplanation(answer.text) };
+    });
+  }
+
+  rank(body: RankRequest, context: RequestContext): Promise<{ ranking: number[] }> {
+    return this.engine.run(this.identity("rank", body.trace_id, body, context), async (scope) => {
+      const bySpeedup = rankBySpeedup(body);
+      if (scope.judgeModel === undefined || body.diffs.length < 2) {
+        scope.recorder.note("ranked by speedup (no judge model configured)");
+        return { ranking: bySpeedup };
+      }
+      const values: PromptValues<"rank"> = {
+        count: String(body.diffs.length),
+        function_references: text(body.function_references),
+        candidates: body.diffs
+          .map((diff, index) => {
+            const speedup = body.speedups?.[index];
+            return `### Candidate ${index} (speedup ${speedup == null ? "unknown" : `${speedup.toFixed(3)}x`})\n${diff}`;
+          })
+          .join("\n\n"),
+      };
+      const shape = z.object({ ranking: z.array(z.number().int()) });
+      try {
+        const answer = await scope.caller.ask({
+          model: scope.judgeModel,
+          label: "ranking",
+          prompt: this.prompt(scope, "rank", body.language ?? "generic", values),
+          temperature: 0,
+          maxTokens: 512,
+        });
+        const parsed = parseModelJson(answer.text, shape);
+        if (parsed !== undefined) {
+          // In range, each once; candidates the judge left out follow in speedup order.
+          const chosen = [...new Set(parsed.ranking.filter((i) => i >= 0 && i < body.diffs.length))];
+          if (chosen.length > 0)
+            return { ranking: [...chosen, ...bySpeedup.filter((i) => !chosen.includes(i))] };
+        }
+        scope.recorder.note("judge answer unusable: ranked by speedup");
+      } catch (error) {
+        scope.recorder.note(
+          `judge failed (${error instanceof Error ? error.message : String(error)}): ranked by speedup`,
+        );
+      }
+      return { ranking: bySpeedup };
+    });
+  }
+
+  review(
+    body: OptimizationReviewRequest,
+    context: RequestContext,
+  ): Promise<{ review: "high" | "medium" | "low"; review_explanation: string }> {
+    return this.engine.run(
+      this.identity("optimization_review", body.trace_id, body, context),
+      async (scope) => {
+        const language = (body.language ?? "python").toLowerCase();
+        const values: PromptValues<"optimization_review"> = {
+          language,
+          original_code: body.original_code,
+          optimized_code: body.optimized_code,
+          explanation: text(body.explanation),
+          speedup: text(body.speedup, "unknown"),
+          original_runtime: text(body.original_runtime, "unknown"),
+          optimized_runtime: text(body.optimized_runtime, "unknown"),
+          existing_tests: text(body.existing_tests),
+          generated_tests: text(body.generated_tests),
+          replay_tests: text(body.replay_tests),
+          coverage_message: text(body.coverage_message),
+          benchmark_details: body.benchmark_details == null ? "" : JSON.stringify(body.benchmark_details),
+          calling_fn_details: text(body.calling_fn_details),
+        };
+        const shape = z.object({
+          review: z
+            .string()
+            .transform((value) => value.trim().toLowerCase())
+            .pipe(z.enum(["high", "medium", "low"])),
+          review_explanation: z.string().nullish(),
+        });
+        for (let attempt = 1; attempt <= ATTEMPTS; attempt += 1) {
+          const answer = await scope.caller.ask({
+            model: scope.assistantModel,
+            label: `review ${attempt}`,
+            prompt: this.prompt(scope, "optimization_review", language, values),
+            temperature: attempt === 1 ? 0.2 : 0,
+            maxTokens: 1024,
+          });
+          const parsed = parseModelJson(answer.text, shape);
+          if (parsed !== undefined)
+            return { review: parsed.review, review_explanation: parsed.review_explanation ?? "" };
+          scope.recorder.drop({
+            model: answer.model,
+            label: `review ${attempt}`,
+            reason: "unparsable",
+            detail: "no JSON review",
+          });
+        }
+        throw new ApiError(
+          "UPSTREAM_ERROR",
+          "optimization_review: the model gave no usable high/medium/low review",
+        );
+      },
+    );
+  }
+
+  workflow(body: WorkflowGenRequest, context: RequestContext): Promise<{ workflow_steps: string }> {
+    const traceId = body.trace_id ?? `workflow-${Date.now()}`;
+    return this.engine.run(this.identity("workflow-gen", traceId, body, context), async (scope) => {
+      const files = Object.entries(body.repo_files ?? {})
+        .slice(0, 40)
+        .map(([path, content]) => `### ${path}\n${(content ?? "").slice(0, 4000)}`)
+        .join("\n\n");
+      const values: PromptValues<"workflow_gen"> = {
+        repo_files: files,
+        directory_structure: JSON.stringify(body.directory_structure ?? {}, null, 1).slice(0, 20_000),
+        codeflash_config: JSON.stringify(body.codeflash_config ?? null),
+      };
+      for (let attempt = 1; attempt <= ATTEMPTS; attempt += 1) {
+        const answer = await scope.caller.ask({
+          model: scope.assistantModel,
+          label: `workflow ${attempt}`,
+          prompt: this.prompt(scope, "workflow_gen", "generic", values),
+          temperature: attempt === 1 ? 0.2 : 0,
+          maxTokens: 2048,
+        });
+        const steps = workflowSteps(answer.text);
+        if (steps !== undefined) return { workflow_steps: steps };
+        scope.recorder.drop({
+          model: answer.model,
+          label: `workflow ${attempt}`,
+          reason: "invalid_yaml",
+          detail: "no YAML list of steps",
+        });
+      }
+      throw new ApiError("UPSTREAM_ERROR", "workflow-gen: the model gave no valid YAML steps");
+    });
+  }
+
+  private prompt<E extends PromptEndpoint>(
+    scope: CallScope,
+    endpoint: E,
+    language: string,
+    values: PromptValues<E>,
+  ) {
+    return renderPrompt(promptTemplate(endpoint, promptLanguageOf(language), scope.promptVersion), values);
+  }
+
+  private identity(endpoint: string, traceId: string, request: unknown, context: RequestContext) {
+    return { endpoint, traceId, principalId: context.principalId, signal: context.signal, request };
+  }
+}
+
+/**
+ * The `steps:` YAML in a model's answer, re-serialized: a list of step mappings each with `uses`
+ * or `run`. A `steps:` key or a whole job/workflow around the list is unwrapped.
+ */
+export function workflowSteps(answer: string): string | undefined {
+  const blocks = extractCodeBlocks(answer).blocks;
+  const sources = blocks.length > 0 ? blocks.map((b) => b.code) : [answer];
+  for (const source of sources) {
+    let value: unknown;
+    try {
+      value = parseYaml(source);
+    } catch {
+      continue;
+    }
+    const steps = findSteps(value);
+    if (steps !== undefined) return stringifyYaml(steps);
+  }
+  return undefined;
+}
+
+function isStep(value: unknown): boolean {
+  return value !== null && typeof value === "object" && ("uses" in value || "run" in value);
+}
+
+function findSteps(value: unknown, depth = 0): unknown[] | undefined {
+  if (depth > 4 || value === null || typeof value !== "object") return undefined;
+  if (Array.isArray(value)) return value.length > 0 && value.every(isStep) ? value : undefined;
+  for (const [key, child] of Object.entries(value)) {
+    if (key === "steps") {
+      const steps = findSteps(child, depth + 1);
+      if (steps !== undefined) return steps;
+    }
+  }
+  for (const child of Object.values(value)) {
+    const steps = findSteps(child, depth + 1);
+    if (steps !== undefined) return steps;
+  }
+  return undefined;
+}
