@@ -1,9 +1,9 @@
 /**
  * What the OpenAI-compatible route adds in front of a fast upstream: `POST /v1/chat/completions`
  * through the real server (auth, guard, validation, byte passthrough to an openai-compatible
- * model) against the same request sent to the upstream directly, JSON and SSE, in alternating
- * rounds. Reports throughput at 32 connections, latency at one connection and the gateway's CPU
- * time per proxied request. See bench/README.md.
+ * model) against the same request sent to the upstream directly and through the Portkey AI
+ * gateway, JSON and SSE, in alternating rounds. Reports throughput at 32 connections, latency
+ * at one connection and each gateway's CPU time per proxied request. See bench/README.md.
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
@@ -15,10 +15,10 @@ import { postRound } from "../lib/post-load.js";
 
 export const name = "gateway-overhead";
 export const description =
-  "POST /v1/chat/completions through the server to a fast OpenAI-compatible upstream vs the upstream directly";
+  "POST /v1/chat/completions through the server to a fast OpenAI-compatible upstream vs the upstream directly vs Portkey";
 export const target: BenchTarget = {
-  minRatio: 0.3,
-  description: "gateway ≥ 0.3 × direct req/s, JSON at 32 connections; informational",
+  minRatio: 3,
+  description: "ours ≥ 3 × Portkey's req/s, JSON at 32 connections",
 };
 
 const PATH = "/v1/chat/completions";
@@ -36,13 +36,14 @@ const request = (stream: boolean) =>
     ...(stream ? { stream: true } : {}),
   });
 
-type Route = "gateway" | "direct";
+type Route = "gateway" | "direct" | "portkey";
 
 interface Side {
   route: Route;
   stream: boolean;
   connections: number;
   url: string;
+  headers: Record<string, string>;
   /** The child whose CPU time is charged to this side: the gateway, or the upstream for direct. */
   server: ChildServer;
   rounds: number[];
@@ -101,17 +102,17 @@ function sseText(text: string): string {
     .join("");
 }
 
-/** Both routes answer 200 with the same completion text, JSON and SSE; the gateway needs its key. */
-async function checkSameAnswers(gateway: string, direct: string, headers: Record<string, string>) {
-  const anonymous = await post(gateway, request(false), {});
+/** Every route answers 200 with the same completion text, JSON and SSE; ours needs its key. */
+async function checkSameAnswers(
+  routes: readonly { route: Route; url: string; headers: Record<string, string> }[],
+) {
+  const ours = routes.find((r) => r.route === "gateway");
+  const anonymous = await post(ours?.url ?? "", request(false), {});
   if (anonymous.status !== 401)
     throw new Error(`gateway: expected 401 without a key, got ${anonymous.status}`);
   const texts: Record<string, string> = {};
   for (const stream of [false, true]) {
-    for (const [route, url] of [
-      ["gateway", gateway],
-      ["direct", direct],
-    ] as const) {
+    for (const { route, url, headers } of routes) {
       const answer = await post(url, request(stream), headers);
       const what = `${route} ${stream ? "SSE" : "JSON"}`;
       if (answer.status !== 200)
@@ -130,12 +131,7 @@ async function checkSameAnswers(gateway: string, direct: string, headers: Record
   return texts["direct JSON"]!;
 }
 
-async function measure(
-  side: Side,
-  seconds: number,
-  headers: Record<string, string>,
-  upstream: ChildServer,
-): Promise<void> {
+async function measure(side: Side, seconds: number, upstream: ChildServer): Promise<void> {
   const wallStart = performance.now();
   const serverStart = processCpuSeconds(side.server.pid);
   const upstreamStart = processCpuSeconds(upstream.pid);
@@ -145,7 +141,7 @@ async function measure(
     connections: side.connections,
     seconds,
     body: request(side.stream),
-    headers,
+    headers: side.headers,
   });
   side.wallSeconds += (performance.now() - wallStart) / 1000;
   side.loadCpuSeconds += ownCpuSeconds() - loadStart;
@@ -171,7 +167,6 @@ async function alternate(
   rounds: number,
   seconds: number,
   warmupSeconds: number,
-  headers: Record<string, string>,
   upstream: ChildServer,
 ): Promise<void> {
   for (const side of sides) {
@@ -180,12 +175,12 @@ async function alternate(
       connections: side.connections,
       seconds: warmupSeconds,
       body: request(side.stream),
-      headers,
+      headers: side.headers,
     });
   }
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 === 0 ? sides : [...sides].reverse();
-    for (const side of order) await measure(side, seconds, headers, upstream);
+    for (const side of order) await measure(side, seconds, upstream);
   }
 }
 
@@ -213,17 +208,39 @@ export async function run(): Promise<BenchResult> {
     if (typeof gateway.ready.dataDir === "string") dataDir = gateway.ready.dataDir;
     const { apiKey, serverModule } = gateway.ready;
     if (typeof apiKey !== "string") throw new Error("the gateway server sent no API key");
-    // Sent to both: the upstream ignores it, so both sides send the same bytes.
-    const headers = { authorization: `Bearer ${apiKey}` };
+    const portkey = await startChildServer(serverScript("portkey.ts"));
+    children.push(portkey);
+    // Our key goes to the upstream directly too: it ignores it, so both send the same bytes.
+    const headers: Record<Route, Record<string, string>> = {
+      gateway: { authorization: `Bearer ${apiKey}` },
+      direct: { authorization: `Bearer ${apiKey}` },
+      portkey: {
+        authorization: "Bearer sk-bench",
+        "x-portkey-provider": "openai",
+        "x-portkey-custom-host": `${upstream.ready.url}/v1`,
+      },
+    };
+    const urls: Record<Route, string> = {
+      gateway: gateway.ready.url,
+      direct: upstream.ready.url,
+      portkey: portkey.ready.url,
+    };
+    const servers: Record<Route, ChildServer> = { gateway, direct: upstream, portkey };
 
-    const completion = await checkSameAnswers(gateway.ready.url, upstream.ready.url, headers);
+    const routes = (["gateway", "direct", "portkey"] as const).map((route) => ({
+      route,
+      url: urls[route],
+      headers: headers[route],
+    }));
+    const completion = await checkSameAnswers(routes);
 
     const side = (route: Route, stream: boolean, connections: number): Side => ({
       route,
       stream,
       connections,
-      url: route === "gateway" ? gateway.ready.url : upstream.ready.url,
-      server: route === "gateway" ? gateway : upstream,
+      url: urls[route],
+      headers: headers[route],
+      server: servers[route],
       rounds: [],
       latenciesMs: [],
       requests: 0,
@@ -236,20 +253,22 @@ export async function run(): Promise<BenchResult> {
     // (1) Throughput, JSON, 32 connections.
     const gw32 = side("gateway", false, CONNECTIONS);
     const direct32 = side("direct", false, CONNECTIONS);
-    await alternate([gw32, direct32], rounds, seconds, warmupSeconds, headers, upstream);
+    const pk32 = side("portkey", false, CONNECTIONS);
+    await alternate([gw32, direct32, pk32], rounds, seconds, warmupSeconds, upstream);
 
     // (2) Latency at one connection, JSON and SSE (shorter rounds: one connection gives
     // thousands of samples a second, and latency is what is read here).
     const gwJson = side("gateway", false, 1);
     const directJson = side("direct", false, 1);
+    const pkJson = side("portkey", false, 1);
     const gwSse = side("gateway", true, 1);
     const directSse = side("direct", true, 1);
+    const pkSse = side("portkey", true, 1);
     await alternate(
-      [gwJson, directJson, gwSse, directSse],
+      [gwJson, directJson, pkJson, gwSse, directSse, pkSse],
       rounds,
       latencySeconds,
       Math.min(warmupSeconds, 1),
-      headers,
       upstream,
     );
 
@@ -273,8 +292,9 @@ export async function run(): Promise<BenchResult> {
         },
       };
     };
-    const subject = summarize("gateway", gw32, gwJson, gwSse);
-    const baseline = summarize("direct", direct32, directJson, directSse);
+    const subject = summarize("aiservice", gw32, gwJson, gwSse);
+    const baseline = summarize("portkey", pk32, pkJson, pkSse);
+    const direct = summarize("upstream directly", direct32, directJson, directSse);
 
     const added = (gw: Side, direct: Side) => {
       const [gP50, gP99] = p50p99(gw);
@@ -283,34 +303,40 @@ export async function run(): Promise<BenchResult> {
     };
     const addedJson = added(gwJson, directJson);
     const addedSse = added(gwSse, directSse);
+    const portkeyJson = added(pkJson, directJson);
+    const portkeySse = added(pkSse, directSse);
     const cpu32 = cpuUsPerRequest(gw32);
     const cpuJson1 = cpuUsPerRequest(gwJson);
     const cpuSse1 = cpuUsPerRequest(gwSse);
     const upstreamPerRequest = (s: Side) => us((s.upstreamCpuSeconds / s.requests) * 1e6);
 
     return {
-      sides: [subject, baseline],
+      sides: [subject, baseline, direct],
       ratio: subject.value / baseline.value,
-      ratioOf: "gateway / direct median req/s, JSON, 32 connections",
+      ratioOf: "aiservice / Portkey median req/s, JSON, 32 connections",
       notes: [
+        `aiservice / upstream directly: ${(subject.value / direct.value).toFixed(3)} of the upstream's req/s`,
         `added latency at one connection: JSON p50 +${formatMs(addedJson.p50)}, p99 +${formatMs(addedJson.p99)}; ` +
-          `SSE p50 +${formatMs(addedSse.p50)}, p99 +${formatMs(addedSse.p99)}`,
+          `SSE p50 +${formatMs(addedSse.p50)}, p99 +${formatMs(addedSse.p99)} ` +
+          `(Portkey: JSON p50 +${formatMs(portkeyJson.p50)}, SSE p50 +${formatMs(portkeySse.p50)})`,
         `gateway CPU per proxied request: ${us(cpu32)} (JSON, 32 connections), ${us(cpuJson1)} (JSON, 1 connection), ` +
           `${us(cpuSse1)} (SSE, 1 connection); the upstream's own CPU per request meanwhile: ` +
-          `${upstreamPerRequest(gw32)} / ${upstreamPerRequest(gwJson)} / ${upstreamPerRequest(gwSse)}`,
+          `${upstreamPerRequest(gw32)} / ${upstreamPerRequest(gwJson)} / ${upstreamPerRequest(gwSse)}; ` +
+          `Portkey's CPU per request: ${us(cpuUsPerRequest(pk32))} / ${us(cpuUsPerRequest(pkJson))} / ${us(cpuUsPerRequest(pkSse))}`,
         `target ≤ ${MAX_CPU_US_PER_REQUEST} µs server CPU per proxied request (JSON, 32 connections): ` +
           `${met(cpu32 <= MAX_CPU_US_PER_REQUEST)} (${us(cpu32)})`,
         `target added p50 at one connection ≤ ${MAX_ADDED_P50_JSON_MS} ms (JSON): ` +
           `${met(addedJson.p50 <= MAX_ADDED_P50_JSON_MS)} (+${formatMs(addedJson.p50)})`,
         `target added p50 at one connection ≤ ${MAX_ADDED_P50_SSE_MS} ms (SSE): ` +
           `${met(addedSse.p50 <= MAX_ADDED_P50_SSE_MS)} (+${formatMs(addedSse.p50)})`,
-        `"server CPU/req" and "server CPU" are the gateway child's for gateway and the upstream child's for direct ` +
+        `"server CPU/req" and "server CPU" are each gateway child's own, and the upstream child's for "directly" ` +
           `(/proc/<pid>/stat, 10 ms ticks, summed over the rounds / requests served)`,
         `${rounds} alternating rounds × ${seconds} s per side at ${CONNECTIONS} connections after ${warmupSeconds} s ` +
           `of warm-up each, then ${rounds} × ${latencySeconds} s per side at 1 connection (JSON and SSE); ` +
           `autocannon in the runner process; upstream, gateway and runner each in their own process`,
-        `checked first: both routes answer 200 with the same completion "${completion}" (JSON and SSE), ` +
-          `the gateway 401 without the key; gateway served by ${typeof serverModule === "string" ? serverModule : "?"}`,
+        `checked first: all three routes answer 200 with the same completion "${completion}" (JSON and SSE), ` +
+          `ours 401 without the key; ours served by ${typeof serverModule === "string" ? serverModule : "?"}, ` +
+          `Portkey by ${String(portkey.ready.serverModule)}`,
         ...(cpuProfileFlags().length === 0
           ? []
           : [`CPU profile in ${process.env.BENCH_CPU_PROF}: gateway pid ${gateway.pid}`]),

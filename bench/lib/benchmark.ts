@@ -15,8 +15,8 @@ export interface BenchSide {
 }
 
 export interface BenchResult {
-  /** Subject first, baseline second. */
-  sides: [subject: BenchSide, baseline: BenchSide];
+  /** Subject first, baseline second, then any other side measured in the same run. */
+  sides: [subject: BenchSide, baseline: BenchSide, ...others: BenchSide[]];
   /** Higher is better; compared with `BenchTarget.minRatio`. */
   ratio: number;
   /** What the ratio divides, e.g. "full stack / bare req/s". */
