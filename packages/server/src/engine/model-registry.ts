@@ -10,6 +10,9 @@ const MB = 1024 * 1024;
 /** Used for a first-load estimate when a model has never been loaded here. */
 const ASSUMED_LOAD_BYTES_PER_SECOND = 400 * MB;
 
+/** How often at most a model's last_used is written to the store. */
+const LAST_USED_WRITE_MS = 1_000;
+
 export type RegistryEvent =
   | { type: "model_loaded"; modelId: string; memoryMb: number; loadTimeMs: number }
   | { type: "model_unloaded"; modelId: string; memoryFreedMb: number }
@@ -84,6 +87,7 @@ export class ModelRegistry {
   private readonly slots = new Map<string, Slot>();
   private readonly queue: LoadQueue;
   private persisting: Promise<void> = Promise.resolve();
+  private readonly lastUsedDue = new Set<string>();
 
   constructor(private readonly options: ModelRegistryOptions) {
     this.queue = new LoadQueue(options.engine.max_concurrent_loads);
@@ -204,7 +208,7 @@ export class ModelRegistry {
     const model = slot.loaded as LoadedModel;
     slot.inFlight += 1;
     slot.lastUsed = new Date();
-    this.persist(id, { lastUsedAt: slot.lastUsed.toISOString() });
+    this.persistLastUsed(id);
     let released = false;
     return {
       model,
@@ -262,7 +266,25 @@ export class ModelRegistry {
         }
       }),
     );
+    for (const id of [...this.lastUsedDue]) this.writeLastUsed(id);
     await this.persisting;
+  }
+
+  /**
+   * last_used is written at most once per LAST_USED_WRITE_MS per model (the latest time then):
+   * a write per request was a large share of the CPU a proxied request costs, and eviction
+   * reads the in-memory time anyway. Pending writes are done at close.
+   */
+  private persistLastUsed(id: string): void {
+    if (this.lastUsedDue.has(id)) return;
+    this.lastUsedDue.add(id);
+    setTimeout(() => this.writeLastUsed(id), LAST_USED_WRITE_MS).unref();
+  }
+
+  private writeLastUsed(id: string): void {
+    if (!this.lastUsedDue.delete(id)) return;
+    const lastUsed = this.slots.get(id)?.lastUsed;
+    if (lastUsed != null) this.persist(id, { lastUsedAt: lastUsed.toISOString() });
   }
 
   private slot(id: string): Slot {

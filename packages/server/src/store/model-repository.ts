@@ -1,6 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { type Kysely, sql } from "kysely";
-import type { Database } from "./schema.js";
+import { type Insertable, type Kysely, sql } from "kysely";
+import type { Database, ModelRequestsTable } from "./schema.js";
+
+/** Request records written per statement (9 columns each: far below SQLite's variable limit). */
+const RECORD_BATCH = 200;
+/** How long a request record may wait for its batch. */
+const RECORD_FLUSH_MS = 250;
 
 export type ModelStatus = "available" | "loading" | "loaded" | "unloading" | "error";
 
@@ -33,6 +38,10 @@ export interface ModelPerformance {
 
 /** Model state and per-request records; one implementation for both dialects. */
 export class ModelRepository {
+  private pendingRecords: Insertable<ModelRequestsTable>[] = [];
+  private nextFlush: Promise<void> | undefined;
+  private writing: Promise<void> = Promise.resolve();
+
   constructor(private readonly db: Kysely<Database>) {}
 
   async all(): Promise<ModelStateRecord[]> {
@@ -75,25 +84,53 @@ export class ModelRepository {
       .execute();
   }
 
-  async recordRequest(record: ModelRequestRecord): Promise<void> {
-    await this.db
-      .insertInto("model_requests")
-      .values({
-        id: randomUUID(),
-        model_id: record.modelId,
-        started_at: record.startedAt.toISOString(),
-        duration_ms: Math.round(record.durationMs),
-        success: record.success ? 1 : 0,
-        prompt_tokens: record.promptTokens ?? 0,
-        completion_tokens: record.completionTokens ?? 0,
-        cache_hit: record.cacheHit ? 1 : 0,
-        error_code: record.errorCode ?? null,
-      })
-      .execute();
+  /**
+   * Queues one request record; records are written together, at most `RECORD_FLUSH_MS` later
+   * (sooner when many are waiting). One multi-row insert per batch instead of one statement per
+   * request: on the gateway path this write was a large share of the per-request CPU. Readers
+   * in this process (`performance`) flush first; `flush` is also called when the store closes.
+   */
+  recordRequest(record: ModelRequestRecord): Promise<void> {
+    this.pendingRecords.push({
+      id: randomUUID(),
+      model_id: record.modelId,
+      started_at: record.startedAt.toISOString(),
+      duration_ms: Math.round(record.durationMs),
+      success: record.success ? 1 : 0,
+      prompt_tokens: record.promptTokens ?? 0,
+      completion_tokens: record.completionTokens ?? 0,
+      cache_hit: record.cacheHit ? 1 : 0,
+      error_code: record.errorCode ?? null,
+    });
+    if (this.pendingRecords.length >= RECORD_BATCH) return this.flush();
+    this.nextFlush ??= new Promise<void>((resolve, reject) => {
+      setTimeout(() => this.flush().then(resolve, reject), RECORD_FLUSH_MS).unref();
+    });
+    return this.nextFlush;
+  }
+
+  /** Writes every queued request record (in batches, one after another). */
+  flush(): Promise<void> {
+    this.nextFlush = undefined;
+    const rows = this.pendingRecords.splice(0);
+    if (rows.length === 0) return this.writing;
+    this.writing = this.writing.then(async () => {
+      for (let start = 0; start < rows.length; start += RECORD_BATCH) {
+        await this.db
+          .insertInto("model_requests")
+          .values(rows.slice(start, start + RECORD_BATCH))
+          .execute();
+      }
+    });
+    // A failed batch fails its callers, not every later one.
+    const written = this.writing;
+    this.writing = written.catch(() => undefined);
+    return written;
   }
 
   /** Average duration and success rate per model since `since` (all time when omitted). */
   async performance(since?: Date): Promise<Map<string, ModelPerformance>> {
+    await this.flush().catch(() => undefined);
     let query = this.db
       .selectFrom("model_requests")
       .select([

@@ -111,11 +111,12 @@ function warnBackgroundError(error: Error): void {
 
 function createStore(db: Kysely<Database>, dialect: StoreDialect): Store {
   let closing: Promise<void> | undefined;
+  const models = new ModelRepository(db);
   return {
     dialect,
     db,
     apiKeys: new KyselyApiKeyRepository(db),
-    models: new ModelRepository(db),
+    models,
     inferenceRequests: new InferenceRequestRepository(db),
     optimization: new OptimizationRepository(db),
     async ping() {
@@ -123,7 +124,11 @@ function createStore(db: Kysely<Database>, dialect: StoreDialect): Store {
     },
     close() {
       // pg's Pool.end throws when called twice; every caller gets the first close's outcome.
-      closing ??= db.destroy();
+      // Queued request records are written before the connection goes.
+      closing ??= models
+        .flush()
+        .catch(() => undefined)
+        .then(() => db.destroy());
       return closing;
     },
   };

@@ -142,6 +142,8 @@ describe("completion cache", () => {
   it("cache hits are counted as requests of the model", async () => {
     await complete(server, headers, body({ temperature: 0, max_tokens: 22 }));
     await complete(server, headers, body({ temperature: 0, max_tokens: 22 }));
+    // Request records are written in batches.
+    await server.services.store.models.flush();
     const rows = await server.services.store.db
       .selectFrom("model_requests")
       .select(["cache_hit"])

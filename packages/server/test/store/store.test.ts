@@ -259,6 +259,39 @@ for (const target of targets) {
       expect(await store.optimization.resultsOfExperiment("nope")).toEqual([]);
     });
 
+    it("writes request records in batches: performance() and close() flush the queue", async () => {
+      const store = await open();
+      const record = (success: boolean) => ({
+        modelId: "m",
+        startedAt: new Date("2026-01-01T00:00:00Z"),
+        durationMs: 10,
+        success,
+      });
+      const queued = [store.models.recordRequest(record(true)), store.models.recordRequest(record(false))];
+      const count = async (s: Store) =>
+        Number(
+          (
+            await s.db
+              .selectFrom("model_requests")
+              .select((eb) => eb.fn.countAll().as("n"))
+              .executeTakeFirst()
+          )?.n,
+        );
+      // Queued, not yet written: one statement will carry both.
+      expect(await count(store)).toBe(0);
+      const perf = (await store.models.performance()).get("m");
+      expect(perf?.requestCount).toBe(2);
+      expect(perf?.successRate).toBe(0.5);
+      await Promise.all(queued);
+      // 450 records: more than one batch.
+      await Promise.all(Array.from({ length: 450 }, () => store.models.recordRequest(record(true))));
+      expect(await count(store)).toBe(452);
+      void store.models.recordRequest(record(true));
+      await store.close();
+      const reopened = await open();
+      expect(await count(reopened)).toBe(453);
+    });
+
     it("pings, and closes idempotently", async () => {
       const store = await open();
       await expect(store.ping()).resolves.toBeUndefined();
