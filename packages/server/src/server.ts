@@ -21,12 +21,15 @@ import type { AppEnv } from "./http/context.js";
 import type { AppServices } from "./http/services.js";
 import { createLogger, type Logger } from "./observability/logger.js";
 import { createMetrics } from "./observability/metrics.js";
+import { buildCfapiApp } from "./optimization/cfapi.js";
 import { createRateLimiter } from "./ratelimit/create-rate-limiter.js";
 import { openStore } from "./store/open-store.js";
 
 export interface RunningServer {
   /** Base URL, e.g. `http://127.0.0.1:8000`. */
   url: string;
+  /** Base URL of the cfapi stand-in, when `optimization.cfapi` is configured. */
+  cfapiUrl?: string;
   port: number;
   app: OpenAPIHono<AppEnv>;
   services: AppServices;
@@ -59,16 +62,22 @@ export function isLoopbackHost(host: string): boolean {
 
 /** Open mode on a reachable address would hand the models and the API to anyone on the network. */
 export function assertSafeBinding(config: Config): void {
-  if (!authRequired(config) && !isLoopbackHost(config.server.host)) {
+  const hosts = [config.server.host, ...(config.optimization.cfapi ? [config.optimization.cfapi.host] : [])];
+  const exposed = hosts.find((host) => !isLoopbackHost(host));
+  if (!authRequired(config) && exposed !== undefined) {
     throw new ConfigError(
-      `refusing to listen on ${config.server.host} without authentication: open mode is only allowed on a ` +
+      `refusing to listen on ${exposed} without authentication: open mode is only allowed on a ` +
         "loopback address. Set `auth.required: true` (and create keys with `aiservice keys create`), " +
         "configure `auth.jwt`, or bind to 127.0.0.1.",
     );
   }
 }
 
-function listen(app: OpenAPIHono<AppEnv>, host: string, port: number): Promise<ServerType> {
+function listen(
+  app: { fetch: OpenAPIHono<AppEnv>["fetch"] },
+  host: string,
+  port: number,
+): Promise<ServerType> {
   return new Promise((resolvePromise, reject) => {
     const server = serve({ fetch: app.fetch, hostname: host, port });
     const onError = (err: NodeJS.ErrnoException) => {
@@ -206,8 +215,18 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 
   const app = buildApp(services);
   let server: ServerType;
+  let cfapi: ServerType | undefined;
   try {
     server = await listen(app, config.server.host, config.server.port);
+    const cfapiConfig = config.optimization.cfapi;
+    if (cfapiConfig !== undefined) {
+      cfapi = await listen(buildCfapiApp(services), cfapiConfig.host, cfapiConfig.port).catch(
+        async (err: unknown) => {
+          await drain(server, 0);
+          throw err;
+        },
+      );
+    }
   } catch (err) {
     await Promise.allSettled([services.rateLimiter.close(), redis?.quit(), store.close()]);
     throw err;
@@ -228,7 +247,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       // Background work first: it must not start requests that the drain would then cut.
       for (const hook of stopHooks)
         await hook().catch((err: unknown) => logger.warn({ err }, "stop hook failed"));
-      await drain(server, config.server.shutdown_timeout_ms);
+      await Promise.all([
+        drain(server, config.server.shutdown_timeout_ms),
+        cfapi === undefined ? undefined : drain(cfapi, config.server.shutdown_timeout_ms),
+      ]);
       await registry.close();
       await closePythonWorker();
       await services.rateLimiter.close();
@@ -245,5 +267,11 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     return closing;
   };
 
-  return { url: `http://${hostForUrl}:${port}`, port, app, services, close };
+  const running: RunningServer = { url: `http://${hostForUrl}:${port}`, port, app, services, close };
+  if (cfapi !== undefined) {
+    const host = config.optimization.cfapi?.host ?? "127.0.0.1";
+    running.cfapiUrl = `http://${host.includes(":") ? `[${host}]` : host}:${(cfapi.address() as AddressInfo).port}`;
+    logger.info({ url: running.cfapiUrl }, "cfapi stand-in listening");
+  }
+  return running;
 }

@@ -32,6 +32,7 @@ const ENV_KEYS: ReadonlyArray<{ env: string; path: readonly string[]; type: "str
   { env: "REDIS_URL", path: ["redis_url"], type: "string" },
   { env: "AISERVICE_LOG_LEVEL", path: ["logging", "level"], type: "string" },
   { env: "AISERVICE_JWT_SECRET", path: ["auth", "jwt", "secret"], type: "string" },
+  { env: "AISERVICE_CFAPI_PORT", path: ["optimization", "cfapi", "port"], type: "port" },
 ];
 
 /** XDG data dir: state survives reinstalls and stays out of the repository checkout. */

@@ -40,6 +40,17 @@ export const optimizationConfigSchema = z.strictObject({
   max_tokens: z.number().int().min(64).max(32_768).default(4096),
   /** `experiment_metadata.group` → variant; a group not listed here uses the base settings. */
   variants: z.record(z.string().min(1).max(64), variantSchema).default({}),
+  /**
+   * The few `cfapi` endpoints a local codeflash run needs (spec §11), on their own listener:
+   * the client only knows `localhost:3001` (`CODEFLASH_CFAPI_SERVER=local`) and an unreachable
+   * cfapi stops it. Off unless set.
+   */
+  cfapi: z
+    .strictObject({
+      host: z.string().min(1).default("127.0.0.1"),
+      port: z.number().int().min(0).max(65535).default(3001),
+    })
+    .optional(),
 });
 
 export type OptimizationConfig = z.infer<typeof optimizationConfigSchema>;

@@ -146,6 +146,13 @@ describe("loadConfig", () => {
     expect(loadConfig({}, { HOME: "/h" }).models.map((m) => m.id)).toEqual(["qwen2.5-coder-1.5b-instruct"]);
   });
 
+  it("AISERVICE_CFAPI_PORT turns on the cfapi stand-in on that port (loopback by default)", () => {
+    expect(loadConfig({}, { HOME: "/h" }).optimization.cfapi).toBeUndefined();
+    const config = loadConfig({}, { HOME: "/h", AISERVICE_CFAPI_PORT: "3001" });
+    expect(config.optimization.cfapi).toEqual({ host: "127.0.0.1", port: 3001 });
+    expect(() => loadConfig({}, { HOME: "/h", AISERVICE_CFAPI_PORT: "x" })).toThrow(/AISERVICE_CFAPI_PORT/);
+  });
+
   it("redacts secrets for printing", () => {
     const config = loadConfig(
       {},
