@@ -3,6 +3,7 @@
  * version), the trace it is recorded under, the bounded model caller — or the stored outputs it
  * replays — and recording the outcome, success or failure, before the response leaves.
  */
+import { LRUCache } from "lru-cache";
 import type { ModelRegistry } from "../engine/model-registry.js";
 import type { ModelRunner } from "../engine/model-runner.js";
 import { ApiError } from "../errors.js";
@@ -49,6 +50,9 @@ function errorMessage(error: unknown): string {
 }
 
 export class OptimizationEngine {
+  /** Next stored call to replay per (trace, endpoint, rerun trace); bounded like a cache. */
+  private readonly replayPositions = new LRUCache<string, number>({ max: 10_000 });
+
   constructor(private readonly deps: EngineDependencies) {}
 
   get repository(): OptimizationRepository {
@@ -152,10 +156,18 @@ export class OptimizationEngine {
         details: { rerun_trace_id: rerun },
       });
     }
-    const done = (await this.deps.repository.callsOfTrace(identity.traceId)).filter(
-      (call) => call.endpoint === identity.endpoint && (call.record as CallRecord).replayed_from === rerun,
-    ).length;
-    const source = stored[done % stored.length];
+    // The client sends e.g. its refinement calls concurrently: none is stored when the next
+    // one starts, so the position is handed out here (the store only seeds it, after a restart).
+    const key = `${identity.traceId}\u0000${identity.endpoint}\u0000${rerun}`;
+    let position = this.replayPositions.get(key);
+    if (position === undefined) {
+      position = (await this.deps.repository.callsOfTrace(identity.traceId)).filter(
+        (call) => call.endpoint === identity.endpoint && (call.record as CallRecord).replayed_from === rerun,
+      ).length;
+      position = this.replayPositions.get(key) ?? position;
+    }
+    this.replayPositions.set(key, position + 1);
+    const source = stored[position % stored.length];
     return new ReplayOutputs(rerun, (source?.record as CallRecord).model_calls);
   }
 }

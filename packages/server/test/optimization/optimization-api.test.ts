@@ -205,6 +205,26 @@ describe("optimization API (open mode)", () => {
     expectClientError(missing, 404);
   });
 
+  it("replays concurrent calls of one endpoint from distinct stored calls, in order", async () => {
+    const item = (vector("05").request as Record<string, unknown>[])[0] as Record<string, unknown>;
+    const original = item.original_source_code as string;
+    const refine = (traceId: string, rerun: string | null) =>
+      h.post("/ai/refinement", [{ ...item, trace_id: traceId, rerun_trace_id: rerun }]);
+    const codes = (res: Awaited<ReturnType<typeof refine>>) =>
+      (res.body as { refinements: { source_code: string }[] }).refinements.map((r) => r.source_code).sort();
+    h.upstream.always("chat", { reply: candidateReplies(original) });
+    const first = codes(await refine("refine-original", null));
+    const second = codes(await refine("refine-original", null));
+    expect(first).not.toEqual(second);
+    const calls = h.upstream.requestsTo("chat").length;
+    const replays = await Promise.all([
+      refine("refine-rerun", "refine-original"),
+      refine("refine-rerun", "refine-original"),
+    ]);
+    expect(h.upstream.requestsTo("chat")).toHaveLength(calls);
+    expect(replays.map(codes).sort()).toEqual([first, second].sort());
+  });
+
   it("stores every call under its trace: request, prompts, raw outputs, candidates, timings", async () => {
     h.upstream.always("chat", { reply: candidateReplies(source) });
     await h.post("/ai/optimize", { ...optimize, trace_id: "traced-1", n_candidates: 2 });
