@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import type OpenAI from "openai";
 import { ApiError, invalidRequest } from "../../../errors.js";
 import type {
@@ -90,10 +91,15 @@ export class OpenAICompatibleModel implements LoadedModel {
     // As in generate/stream: a non-streaming server sends its headers only once the answer is done.
     const timeout = body.stream === true ? this.settings.connectTimeoutMs : this.settings.readTimeoutMs;
     const forwarded = { ...body, model: this.settings.model };
-    let response: Response;
+    let response: IncomingMessage;
     try {
       response = await this.caller.call(
-        () => forwardOnce(this.client, path, forwarded, { signal: link.signal, timeout }),
+        () =>
+          forwardOnce(this.client, path, forwarded, {
+            signal: link.signal,
+            timeout,
+            readTimeoutMs: this.settings.readTimeoutMs,
+          }),
         { signal: link.signal, responseTimeoutMs: timeout },
       );
     } catch (err) {

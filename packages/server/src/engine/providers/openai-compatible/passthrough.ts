@@ -1,13 +1,13 @@
 /**
  * Byte passthrough to an OpenAI-compatible upstream (`LoadedModel.passthrough`): the client's
  * body goes up with only `model` rewritten, the upstream's response body comes back unparsed.
- * The SDK still does the request (base URL, key, timeouts, typed errors) through `asResponse()`,
- * which hands over the raw response instead of parsing it.
  */
+import type { IncomingMessage } from "node:http";
 import OpenAI from "openai";
 import { ApiError } from "../../../errors.js";
 import { upstreamError, upstreamTimeout } from "../../upstream-errors.js";
 import type { PassthroughPath } from "../provider.js";
+import { postJson } from "../remote/http-post.js";
 import { UpstreamReadTimeoutError } from "../remote/read-timeout-fetch.js";
 
 /** Upstream statuses that judge the forwarded body itself: the client's request is at fault. */
@@ -24,18 +24,27 @@ function upstreamMessage(err: InstanceType<typeof OpenAI.APIError>): string {
 }
 
 /**
- * One forwarded request. A 400/422 is the forwarded body's fault, so it becomes our
- * INVALID_REQUEST with the upstream's own message (final: a retry would fail the same way);
- * every other failure is left to the RemoteCaller's retries and mapping.
+ * One forwarded request, over the lean HTTP transport (remote/http-post.ts) with the client's
+ * base URL and key. A 400/422 is the forwarded body's fault, so it becomes our INVALID_REQUEST
+ * with the upstream's own message (final: a retry would fail the same way); every other failure
+ * is left to the RemoteCaller's retries and mapping.
  */
 export async function forwardOnce(
   client: OpenAI,
   path: PassthroughPath,
   body: Record<string, unknown>,
-  options: { signal: AbortSignal; timeout: number },
-): Promise<Response> {
+  options: { signal: AbortSignal; timeout: number; readTimeoutMs: number },
+): Promise<IncomingMessage> {
   try {
-    return await client.post(`/${path}`, { body, stream: body.stream === true, ...options }).asResponse();
+    return await postJson(
+      new URL(`${client.baseURL.replace(/\/+$/, "")}/${path}`),
+      JSON.stringify(body),
+      {
+        authorization: `Bearer ${client.apiKey}`,
+        accept: body.stream === true ? "text/event-stream" : "application/json",
+      },
+      { signal: options.signal, responseTimeoutMs: options.timeout, readTimeoutMs: options.readTimeoutMs },
+    );
   } catch (err) {
     if (err instanceof OpenAI.APIError && err.status !== undefined && CLIENT_FAULT_STATUSES.has(err.status)) {
       const param: unknown = err.param;
@@ -68,39 +77,45 @@ function bodyFailure(err: unknown): ApiError {
 }
 
 /**
- * The same response whose body calls `settle` once it ended, failed or was cancelled — chunks
- * are handed on as they are (no copy, no decoding).
+ * The upstream's answer as a Response whose body hands on the upstream's chunks as they are (no
+ * copy, no decoding), maps a failure while reading to a typed error, and calls `settle` once it
+ * ended, failed or was cancelled.
  */
-export function settleWhenBodyEnds(response: Response, settle: () => void): Response {
-  const source = response.body;
-  if (source === null) {
+export function settleWhenBodyEnds(response: IncomingMessage, settle: () => void): Response {
+  const chunks = response[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+  let settled = false;
+  const settleOnce = () => {
+    if (settled) return;
+    settled = true;
     settle();
-    return response;
-  }
-  const reader = source.getReader();
+  };
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         try {
-          const next = await reader.read();
-          if (next.done) {
-            settle();
+          const next = await chunks.next();
+          if (next.done === true) {
+            settleOnce();
             controller.close();
           } else {
             controller.enqueue(next.value);
           }
         } catch (err) {
-          settle();
+          settleOnce();
           controller.error(bodyFailure(err));
         }
       },
-      cancel(reason) {
-        settle();
-        return reader.cancel(reason);
+      cancel() {
+        settleOnce();
+        response.destroy();
       },
     },
     // Pull only when the consumer reads: backpressure reaches the upstream connection.
     { highWaterMark: 0 },
   );
-  return new Response(body, { status: response.status, headers: response.headers });
+  const contentType = response.headers["content-type"];
+  return new Response(body, {
+    status: response.statusCode ?? 200,
+    headers: contentType === undefined ? {} : { "content-type": contentType },
+  });
 }
