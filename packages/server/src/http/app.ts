@@ -32,21 +32,32 @@ export function buildApp(services: AppServices): OpenAPIHono<AppEnv> {
 
   app.use(requestId());
   app.use(observeRequests(services.logger, services.metrics));
+  const maxBody = services.config.server.body_limit_bytes;
+  const tooLarge = () =>
+    new ApiError("PAYLOAD_TOO_LARGE", "request body is larger than the server accepts", {
+      details: { limit_bytes: maxBody },
+    });
   const limitBody = bodyLimit({
-    maxSize: services.config.server.body_limit_bytes,
+    maxSize: maxBody,
     onError: () => {
-      throw new ApiError("PAYLOAD_TOO_LARGE", "request body is larger than the server accepts", {
-        details: { limit_bytes: services.config.server.body_limit_bytes },
-      });
+      throw tooLarge();
     },
   });
-  // Only requests that carry a body: touching the body of a GET makes the Node adapter build a
-  // full Fetch Request, a cost every bodiless request would pay for nothing.
-  app.use((c, next) =>
-    c.req.header("content-length") === undefined && c.req.header("transfer-encoding") === undefined
-      ? next()
-      : limitBody(c, next),
-  );
+  app.use((c, next) => {
+    const length = c.req.header("content-length");
+    const chunked = c.req.header("transfer-encoding") !== undefined;
+    // Only requests that carry a body: touching the body of a GET makes the Node adapter build a
+    // full Fetch Request, a cost every bodiless request would pay for nothing.
+    if (length === undefined && !chunked) return next();
+    // With a Content-Length, Node's parser never delivers more than it says: the header decides,
+    // and the body stays unread (bodyLimit would build that Fetch Request for every POST).
+    if (!chunked) {
+      if (Number.parseInt(length ?? "0", 10) > maxBody) throw tooLarge();
+      return next();
+    }
+    // Chunked bodies are counted as they stream.
+    return limitBody(c, next);
+  });
   // Outermost on /ai/*: every failure there, auth and rate limits included, in the client's shape.
   app.use("/ai/*", codeflashErrorShape());
   for (const prefix of AUTHENTICATED_PREFIXES) {
