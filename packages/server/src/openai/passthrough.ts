@@ -7,9 +7,11 @@
  * The model stays checked out (`HeldModel`) until the body ended, failed or the client went
  * away; then the request is recorded like any other.
  */
+import type { ServerResponse } from "node:http";
+import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { Context } from "hono";
 import type { HeldCallOutcome, HeldModel } from "../engine/model-runner.js";
-import type { PassthroughPath, TokenUsage } from "../engine/providers/provider.js";
+import type { PassthroughAnswer, PassthroughPath, TokenUsage } from "../engine/providers/provider.js";
 import { upstreamError } from "../engine/upstream-errors.js";
 import type { AppEnv } from "../http/context.js";
 import { clientClosed, openAIErrorFor } from "./errors.js";
@@ -64,67 +66,119 @@ interface RelayOptions {
   sse: boolean;
   /** Called exactly once, when the relay is over. */
   settle(outcome: HeldCallOutcome): void;
-  /** The client went away: stop the upstream. */
-  cancel(): void;
 }
 
-function relay(source: ReadableStream<Uint8Array>, options: RelayOptions): ReadableStream<Uint8Array> {
-  const reader = source.getReader();
+/** Where the relayed bytes go: Node's response, or a web stream without one. */
+interface Sink {
+  /** Resolves when the client can take more (backpressure reaches the upstream). */
+  write(chunk: Uint8Array): Promise<void> | undefined;
+  end(): void;
+  /** Cuts the answer short (a JSON body cannot carry an error). */
+  fail(err: unknown): void;
+  /** True once the client went away. */
+  readonly gone: boolean;
+}
+
+/**
+ * Copies the upstream's chunks to the client as they arrive, keeping only a tail to learn how
+ * the body ended. An SSE body that fails or ends without `data: [DONE]` gets an error event the
+ * client can raise; a JSON body can only be cut short.
+ */
+async function relay(answer: PassthroughAnswer, sink: Sink, options: RelayOptions): Promise<void> {
   const tail = new Tail(TAIL_BYTES);
-  const encoder = new TextEncoder();
-  const errorEvent = (err: unknown) => encoder.encode(`data: ${JSON.stringify(openAIErrorFor(err))}\n\n`);
-  let cancelled = false;
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        let next: Awaited<ReturnType<typeof reader.read>>;
-        try {
-          next = await reader.read();
-        } catch (err) {
-          if (cancelled) return;
-          // The upstream failed mid-answer. An SSE client gets an error event it can raise;
-          // a JSON body can only be cut short.
-          if (options.sse) {
-            controller.enqueue(errorEvent(err));
-            controller.close();
-          } else {
-            controller.error(err);
-          }
-          options.settle({ success: false, error: err, usage: sniffUsage(tail.text()) });
-          return;
-        }
-        if (cancelled) return;
-        if (!next.done) {
-          tail.push(next.value);
-          controller.enqueue(next.value);
-          return;
-        }
-        const text = tail.text();
-        const usage = sniffUsage(text);
-        const ending = options.sse ? sseEnding(text) : "done";
-        if (ending === "truncated") {
-          // Clients end quietly on a clean close and would take a partial answer for a whole one.
-          const err = upstreamError(
-            "the upstream's stream ended before the model finished (truncated answer)",
-          );
-          controller.enqueue(errorEvent(err));
-          options.settle({ success: false, error: err, usage });
-        } else {
-          options.settle({ success: ending === "done", usage });
-        }
-        controller.close();
-      },
-      async cancel(reason) {
-        cancelled = true;
-        options.cancel();
-        // Like a cancelled translated stream, a client that left is not a failed request.
-        options.settle({ success: true });
-        await reader.cancel(reason).catch(() => undefined);
-      },
+  const errorEvent = (err: unknown) => Buffer.from(`data: ${JSON.stringify(openAIErrorFor(err))}\n\n`);
+  try {
+    for await (const chunk of answer.body) {
+      if (sink.gone) break;
+      tail.push(chunk);
+      await sink.write(chunk);
+    }
+  } catch (err) {
+    if (sink.gone) {
+      options.settle({ success: true });
+      return;
+    }
+    if (options.sse) {
+      await sink.write(errorEvent(err));
+      sink.end();
+    } else {
+      sink.fail(err);
+    }
+    options.settle({ success: false, error: err, usage: sniffUsage(tail.text()) });
+    return;
+  }
+  if (sink.gone) {
+    answer.cancel();
+    // Like a cancelled translated stream, a client that left is not a failed request.
+    options.settle({ success: true });
+    return;
+  }
+  const text = tail.text();
+  const usage = sniffUsage(text);
+  const ending = options.sse ? sseEnding(text) : "done";
+  if (ending === "truncated") {
+    // Clients end quietly on a clean close and would take a partial answer for a whole one.
+    const err = upstreamError("the upstream's stream ended before the model finished (truncated answer)");
+    await sink.write(errorEvent(err));
+    options.settle({ success: false, error: err, usage });
+  } else {
+    options.settle({ success: ending === "done", usage });
+  }
+  sink.end();
+}
+
+/** Writes to Node's response directly: no Response object, no web stream in between. */
+function nodeSink(res: ServerResponse, onGone: () => void): Sink {
+  let gone = false;
+  res.once("close", () => {
+    if (res.writableFinished) return;
+    gone = true;
+    onGone();
+  });
+  return {
+    get gone() {
+      return gone;
     },
-    // Pull only when the client reads: backpressure reaches the upstream connection.
-    { highWaterMark: 0 },
-  );
+    write(chunk) {
+      if (gone || res.write(chunk)) return undefined;
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          res.off("drain", done);
+          res.off("close", done);
+          resolve();
+        };
+        res.once("drain", done);
+        res.once("close", done);
+      });
+    },
+    end: () => res.end(),
+    fail: () => res.destroy(),
+  };
+}
+
+/** Without a Node response (`app.request()` in tests): the same relay into a web stream. */
+function webStream(answer: PassthroughAnswer, options: RelayOptions): ReadableStream<Uint8Array> {
+  let gone = false;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      const sink: Sink = {
+        get gone() {
+          return gone;
+        },
+        write: (chunk) => {
+          if (!gone) controller.enqueue(chunk);
+          return undefined;
+        },
+        end: () => controller.close(),
+        fail: (err) => controller.error(err),
+      };
+      void relay(answer, sink, options);
+    },
+    cancel() {
+      gone = true;
+      answer.cancel();
+    },
+  });
 }
 
 /**
@@ -140,9 +194,9 @@ export async function passthroughResponse(
 ): Promise<Response> {
   const { model } = held;
   if (model.passthrough === undefined) throw new Error("the model has no passthrough");
-  let upstream: Response;
+  let answer: PassthroughAnswer;
   try {
-    upstream = await model.passthrough(path, body, abort.signal);
+    answer = await model.passthrough(path, body, abort.signal);
   } catch (err) {
     if (!abort.signal.aborted) {
       held.finish({ success: false, error: err });
@@ -151,13 +205,8 @@ export async function passthroughResponse(
     held.finish({ success: true });
     return clientClosed();
   }
-  const contentType = upstream.headers.get("content-type") ?? "application/json";
-  const sse = contentType.startsWith("text/event-stream");
-  if (upstream.body === null) {
-    held.finish({ success: true });
-    return c.body(null, 200);
-  }
-  const relayed = relay(upstream.body, {
+  const sse = answer.contentType.startsWith("text/event-stream");
+  const options: RelayOptions = {
     sse,
     settle: (outcome) => {
       if (outcome.error !== undefined) {
@@ -168,10 +217,20 @@ export async function passthroughResponse(
       }
       held.finish(outcome);
     },
-    cancel: () => abort.abort(),
-  });
-  return c.body(relayed, 200, {
-    "Content-Type": contentType,
-    ...(sse ? { "Cache-Control": "no-cache" } : {}),
-  });
+  };
+  const headers: Record<string, string> = { "Content-Type": answer.contentType };
+  if (sse) headers["Cache-Control"] = "no-cache";
+  const res = c.env?.outgoing;
+  if (res === undefined) return c.body(webStream(answer, options), 200, headers);
+  // Headers the middleware set (request id, rate limits) are already on `res` (setResponseHeader).
+  res.writeHead(200, headers);
+  await relay(
+    answer,
+    nodeSink(res, () => {
+      abort.abort();
+      answer.cancel();
+    }),
+    options,
+  );
+  return RESPONSE_ALREADY_SENT;
 }

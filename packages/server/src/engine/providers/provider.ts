@@ -104,7 +104,21 @@ export interface LoadedModel {
    * errors as `generate` does; the body is the caller's to read to the end or cancel, and
    * aborting `signal` closes the upstream connection at any point.
    */
-  passthrough?(path: PassthroughPath, body: Record<string, unknown>, signal: AbortSignal): Promise<Response>;
+  passthrough?(
+    path: PassthroughPath,
+    body: Record<string, unknown>,
+    signal: AbortSignal,
+  ): Promise<PassthroughAnswer>;
+}
+
+/** An upstream's 2xx answer to a passthrough, its body still to be read. */
+export interface PassthroughAnswer {
+  status: number;
+  contentType: string;
+  /** The body's chunks as received (no copy, no decoding); a failure while reading is typed. */
+  body: AsyncIterable<Uint8Array>;
+  /** Stops reading and closes the upstream connection (a client that went away). */
+  cancel(): void;
 }
 
 /** How one model is reached: what the registry needs to load it. */

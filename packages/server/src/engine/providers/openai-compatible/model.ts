@@ -7,6 +7,7 @@ import type {
   GenerationResult,
   LoadedModel,
   ModelCapabilities,
+  PassthroughAnswer,
   PassthroughPath,
 } from "../provider.js";
 import { type RemoteCaller, UpstreamCallCancelled } from "../remote/remote-call.js";
@@ -20,7 +21,7 @@ import {
   completionPiece,
   completionResult,
 } from "./wire.js";
-import { forwardOnce, settleWhenBodyEnds } from "./passthrough.js";
+import { forwardOnce, passthroughAnswer } from "./passthrough.js";
 
 export interface OpenAICompatibleModelSettings {
   model: string;
@@ -86,7 +87,7 @@ export class OpenAICompatibleModel implements LoadedModel {
     path: PassthroughPath,
     body: Record<string, unknown>,
     signal: AbortSignal,
-  ): Promise<Response> {
+  ): Promise<PassthroughAnswer> {
     const link = this.lifetime.link(signal);
     // As in generate/stream: a non-streaming server sends its headers only once the answer is done.
     const timeout = body.stream === true ? this.settings.connectTimeoutMs : this.settings.readTimeoutMs;
@@ -109,7 +110,7 @@ export class OpenAICompatibleModel implements LoadedModel {
       if (signal.aborted) throw signal.reason;
       throw new ApiError("MODEL_NOT_LOADED", `model "${this.settings.model}" was unloaded`);
     }
-    return settleWhenBodyEnds(response, link.release);
+    return passthroughAnswer(response, link.release);
   }
 
   async unload(): Promise<void> {

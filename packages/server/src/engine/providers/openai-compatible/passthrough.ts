@@ -6,7 +6,7 @@ import type { IncomingMessage } from "node:http";
 import OpenAI from "openai";
 import { ApiError } from "../../../errors.js";
 import { upstreamError, upstreamTimeout } from "../../upstream-errors.js";
-import type { PassthroughPath } from "../provider.js";
+import type { PassthroughAnswer, PassthroughPath } from "../provider.js";
 import { postJson } from "../remote/http-post.js";
 import { UpstreamReadTimeoutError } from "../remote/read-timeout-fetch.js";
 
@@ -77,45 +77,33 @@ function bodyFailure(err: unknown): ApiError {
 }
 
 /**
- * The upstream's answer as a Response whose body hands on the upstream's chunks as they are (no
- * copy, no decoding), maps a failure while reading to a typed error, and calls `settle` once it
- * ended, failed or was cancelled.
+ * The upstream's answer for the route: its chunks as they arrive, a failure while reading mapped
+ * to a typed error, and `settle` called exactly once when the body ended, failed or was
+ * cancelled.
  */
-export function settleWhenBodyEnds(response: IncomingMessage, settle: () => void): Response {
-  const chunks = response[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+export function passthroughAnswer(response: IncomingMessage, settle: () => void): PassthroughAnswer {
   let settled = false;
   const settleOnce = () => {
     if (settled) return;
     settled = true;
     settle();
   };
-  const body = new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        try {
-          const next = await chunks.next();
-          if (next.done === true) {
-            settleOnce();
-            controller.close();
-          } else {
-            controller.enqueue(next.value);
-          }
-        } catch (err) {
-          settleOnce();
-          controller.error(bodyFailure(err));
-        }
-      },
-      cancel() {
-        settleOnce();
-        response.destroy();
-      },
-    },
-    // Pull only when the consumer reads: backpressure reaches the upstream connection.
-    { highWaterMark: 0 },
-  );
-  const contentType = response.headers["content-type"];
-  return new Response(body, {
+  async function* body(): AsyncGenerator<Uint8Array> {
+    try {
+      for await (const chunk of response as AsyncIterable<Uint8Array>) yield chunk;
+    } catch (err) {
+      throw bodyFailure(err);
+    } finally {
+      settleOnce();
+    }
+  }
+  return {
     status: response.statusCode ?? 200,
-    headers: contentType === undefined ? {} : { "content-type": contentType },
-  });
+    contentType: response.headers["content-type"] ?? "application/json",
+    body: body(),
+    cancel() {
+      response.destroy();
+      settleOnce();
+    },
+  };
 }
