@@ -220,6 +220,9 @@ export async function passthroughResponse(
   };
   const headers: Record<string, string> = { "Content-Type": answer.contentType };
   if (sse) headers["Cache-Control"] = "no-cache";
+  // The bytes go through unchanged, so the upstream's length holds (an SSE body may get an error
+  // event appended, so it never carries one); a JSON body that fails midway is cut anyway.
+  else if (answer.contentLength !== undefined) headers["Content-Length"] = String(answer.contentLength);
   const res = c.env?.outgoing;
   if (res === undefined) return c.body(webStream(answer, options), 200, headers);
   // Headers the middleware set (request id, rate limits) are already on `res` (setResponseHeader).

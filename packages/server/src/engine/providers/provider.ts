@@ -115,6 +115,8 @@ export interface LoadedModel {
 export interface PassthroughAnswer {
   status: number;
   contentType: string;
+  /** The body's length when the upstream said it (passed on: no chunked framing for JSON). */
+  contentLength?: number;
   /** The body's chunks as received (no copy, no decoding); a failure while reading is typed. */
   body: AsyncIterable<Uint8Array>;
   /** Stops reading and closes the upstream connection (a client that went away). */

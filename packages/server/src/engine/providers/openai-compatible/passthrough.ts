@@ -42,6 +42,8 @@ export async function forwardOnce(
       {
         authorization: `Bearer ${client.apiKey}`,
         accept: body.stream === true ? "text/event-stream" : "application/json",
+        // The bytes are relayed as they come: they must not arrive compressed.
+        "accept-encoding": "identity",
       },
       { signal: options.signal, responseTimeoutMs: options.timeout, readTimeoutMs: options.readTimeoutMs },
     );
@@ -97,9 +99,11 @@ export function passthroughAnswer(response: IncomingMessage, settle: () => void)
       settleOnce();
     }
   }
+  const length = Number.parseInt(response.headers["content-length"] ?? "", 10);
   return {
     status: response.statusCode ?? 200,
     contentType: response.headers["content-type"] ?? "application/json",
+    ...(Number.isSafeInteger(length) && length >= 0 ? { contentLength: length } : {}),
     body: body(),
     cancel() {
       response.destroy();
