@@ -23,6 +23,20 @@ function upstreamMessage(err: InstanceType<typeof OpenAI.APIError>): string {
   return message.length > MESSAGE_LIMIT ? `${message.slice(0, MESSAGE_LIMIT)}…` : message;
 }
 
+const urls = new Map<string, URL>();
+
+/** The upstream URL of a path, parsed once per base URL and path. */
+function upstreamUrl(baseUrl: string, path: PassthroughPath): URL {
+  const key = `${baseUrl}\u0000${path}`;
+  let url = urls.get(key);
+  if (url === undefined) {
+    url = new URL(`${baseUrl.replace(/\/+$/, "")}/${path}`);
+    if (urls.size >= 1024) urls.clear();
+    urls.set(key, url);
+  }
+  return url;
+}
+
 /**
  * One forwarded request, over the lean HTTP transport (remote/http-post.ts) with the client's
  * base URL and key. A 400/422 is the forwarded body's fault, so it becomes our INVALID_REQUEST
@@ -37,7 +51,7 @@ export async function forwardOnce(
 ): Promise<IncomingMessage> {
   try {
     return await postJson(
-      new URL(`${client.baseURL.replace(/\/+$/, "")}/${path}`),
+      upstreamUrl(client.baseURL, path),
       JSON.stringify(body),
       {
         authorization: `Bearer ${client.apiKey}`,

@@ -25,6 +25,32 @@ export interface HttpPostOptions {
   readTimeoutMs: number;
 }
 
+interface Target {
+  protocol: string;
+  hostname: string;
+  port: string;
+  path: string;
+}
+
+/** The parts of a URL a request needs, worked out once per URL (a model has two). */
+const targets = new Map<string, Target>();
+
+function targetOf(url: URL): Target {
+  let target = targets.get(url.href);
+  if (target === undefined) {
+    target = {
+      protocol: url.protocol,
+      // A bracketed IPv6 literal in a URL is a bare address for the socket.
+      hostname: url.hostname.replace(/^\[|\]$/g, ""),
+      port: url.port,
+      path: `${url.pathname}${url.search}`,
+    };
+    if (targets.size >= 1024) targets.clear();
+    targets.set(url.href, target);
+  }
+  return target;
+}
+
 /** Reads at most `limit` bytes of an (error) body. */
 async function readSome(body: IncomingMessage, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
@@ -111,7 +137,8 @@ export function postJson(
       request.destroy();
       reject(error);
     };
-    const request = transport.request(url, {
+    const request = transport.request({
+      ...targetOf(url),
       method: "POST",
       agent,
       headers: {
