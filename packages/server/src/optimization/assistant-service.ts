@@ -6,11 +6,16 @@
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
 import { extractCodeBlocks } from "../code/index.js";
-import { ApiError } from "../errors.js";
 import { renderPrompt } from "../inference/prompts/prompt-template.js";
-import type { RequestContext } from "./candidate-service.js";
 import { parseModelJson } from "./model-json.js";
-import type { CallScope, OptimizationEngine } from "./optimization-engine.js";
+import {
+  askUntilValid,
+  type CallScope,
+  callIdentity,
+  type Judged,
+  type OptimizationEngine,
+  type RequestContext,
+} from "./optimization-engine.js";
 import { promptLanguageOf, promptTemplate } from "./prompts/index.js";
 import type { PromptEndpoint, PromptValues } from "./prompts/prompt-variables.js";
 import type {
@@ -19,8 +24,6 @@ import type {
   RankRequest,
   WorkflowGenRequest,
 } from "./schemas.js";
-
-const ATTEMPTS = 2;
 
 const text = (value: string | number | null | undefined, fallback = "") =>
   value === null || value === undefined ? fallback : String(value);
@@ -50,7 +53,7 @@ export class AssistantService {
   constructor(private readonly engine: OptimizationEngine) {}
 
   explain(body: ExplainRequest, context: RequestContext): Promise<{ explanation: string }> {
-    return this.engine.run(this.identity("explain", body.trace_id, body, context), async (scope) => {
+    return this.engine.run(callIdentity("explain", body.trace_id, body, context), async (scope) => {
       const language = (body.language ?? "python").toLowerCase();
       const throughput =
         body.original_throughput != null || body.optimized_throughput != null
@@ -94,7 +97,7 @@ export class AssistantService {
   }
 
   rank(body: RankRequest, context: RequestContext): Promise<{ ranking: number[] }> {
-    return this.engine.run(this.identity("rank", body.trace_id, body, context), async (scope) => {
+    return this.engine.run(callIdentity("rank", body.trace_id, body, context), async (scope) => {
       const bySpeedup = rankBySpeedup(body);
       if (scope.judgeModel === undefined || body.diffs.length < 2) {
         scope.recorder.note("ranked by speedup (no judge model configured)");
@@ -141,7 +144,7 @@ export class AssistantService {
     context: RequestContext,
   ): Promise<{ review: "high" | "medium" | "low"; review_explanation: string }> {
     return this.engine.run(
-      this.identity("optimization_review", body.trace_id, body, context),
+      callIdentity("optimization_review", body.trace_id, body, context),
       async (scope) => {
         const language = (body.language ?? "python").toLowerCase();
         const values: PromptValues<"optimization_review"> = {
@@ -166,27 +169,22 @@ export class AssistantService {
             .pipe(z.enum(["high", "medium", "low"])),
           review_explanation: z.string().nullish(),
         });
-        for (let attempt = 1; attempt <= ATTEMPTS; attempt += 1) {
-          const answer = await scope.caller.ask({
+        return askUntilValid(
+          scope,
+          {
+            endpoint: "optimization_review",
             model: scope.assistantModel,
-            label: `review ${attempt}`,
+            label: "review",
             prompt: this.prompt(scope, "optimization_review", language, values),
-            temperature: attempt === 1 ? 0.2 : 0,
             maxTokens: 1024,
-          });
-          const parsed = parseModelJson(answer.text, shape);
-          if (parsed !== undefined)
-            return { review: parsed.review, review_explanation: parsed.review_explanation ?? "" };
-          scope.recorder.drop({
-            model: answer.model,
-            label: `review ${attempt}`,
-            reason: "unparsable",
-            detail: "no JSON review",
-          });
-        }
-        throw new ApiError(
-          "UPSTREAM_ERROR",
-          "optimization_review: the model gave no usable high/medium/low review",
+          },
+          [0.2, 0],
+          (text): Judged<{ review: "high" | "medium" | "low"; review_explanation: string }> => {
+            const parsed = parseModelJson(text, shape);
+            if (parsed === undefined)
+              return { reason: "unparsable", problem: "no JSON high/medium/low review" };
+            return { value: { review: parsed.review, review_explanation: parsed.review_explanation ?? "" } };
+          },
         );
       },
     );
@@ -194,7 +192,7 @@ export class AssistantService {
 
   workflow(body: WorkflowGenRequest, context: RequestContext): Promise<{ workflow_steps: string }> {
     const traceId = body.trace_id ?? `workflow-${Date.now()}`;
-    return this.engine.run(this.identity("workflow-gen", traceId, body, context), async (scope) => {
+    return this.engine.run(callIdentity("workflow-gen", traceId, body, context), async (scope) => {
       const files = Object.entries(body.repo_files ?? {})
         .slice(0, 40)
         .map(([path, content]) => `### ${path}\n${(content ?? "").slice(0, 4000)}`)
@@ -204,24 +202,23 @@ export class AssistantService {
         directory_structure: JSON.stringify(body.directory_structure ?? {}, null, 1).slice(0, 20_000),
         codeflash_config: JSON.stringify(body.codeflash_config ?? null),
       };
-      for (let attempt = 1; attempt <= ATTEMPTS; attempt += 1) {
-        const answer = await scope.caller.ask({
+      return askUntilValid(
+        scope,
+        {
+          endpoint: "workflow-gen",
           model: scope.assistantModel,
-          label: `workflow ${attempt}`,
+          label: "workflow",
           prompt: this.prompt(scope, "workflow_gen", "generic", values),
-          temperature: attempt === 1 ? 0.2 : 0,
           maxTokens: 2048,
-        });
-        const steps = workflowSteps(answer.text);
-        if (steps !== undefined) return { workflow_steps: steps };
-        scope.recorder.drop({
-          model: answer.model,
-          label: `workflow ${attempt}`,
-          reason: "invalid_yaml",
-          detail: "no YAML list of steps",
-        });
-      }
-      throw new ApiError("UPSTREAM_ERROR", "workflow-gen: the model gave no valid YAML steps");
+        },
+        [0.2, 0],
+        (text): Judged<{ workflow_steps: string }> => {
+          const steps = workflowSteps(text);
+          return steps === undefined
+            ? { reason: "invalid_yaml", problem: "no YAML list of steps" }
+            : { value: { workflow_steps: steps } };
+        },
+      );
     });
   }
 
@@ -232,10 +229,6 @@ export class AssistantService {
     values: PromptValues<E>,
   ) {
     return renderPrompt(promptTemplate(endpoint, promptLanguageOf(language), scope.promptVersion), values);
-  }
-
-  private identity(endpoint: string, traceId: string, request: unknown, context: RequestContext) {
-    return { endpoint, traceId, principalId: context.principalId, signal: context.signal, request };
   }
 }
 

@@ -16,7 +16,12 @@ import {
 import { ApiError } from "../errors.js";
 import { renderPrompt } from "../inference/prompts/prompt-template.js";
 import type { OptimizationConfig } from "./optimization-config.js";
-import type { CallScope, OptimizationEngine } from "./optimization-engine.js";
+import {
+  type CallScope,
+  callIdentity,
+  type OptimizationEngine,
+  type RequestContext,
+} from "./optimization-engine.js";
 import { NUMERICAL_GUIDANCE, promptLanguageOf, promptTemplate } from "./prompts/index.js";
 import type { PromptEndpoint, PromptValues } from "./prompts/prompt-variables.js";
 import { sampleAngle, sampleTemperature, spreadOverModels } from "./sampling.js";
@@ -28,11 +33,6 @@ import type {
   RefinementItem,
   TestDiff,
 } from "./schemas.js";
-
-export interface RequestContext {
-  principalId: string;
-  signal: AbortSignal;
-}
 
 /** The code a call works on, as the client sent it. */
 interface Bundle {
@@ -113,7 +113,7 @@ export class CandidateService {
     context: RequestContext,
     endpoint: "optimize" | "optimize-line-profiler" | "rewrite_jit",
   ): Promise<{ optimizations: Candidate[] }> {
-    return this.engine.run(this.identity(endpoint, body.trace_id, body, context), async (scope) => {
+    return this.engine.run(callIdentity(endpoint, body.trace_id, body, context), async (scope) => {
       const bundle = bundleOf(body.source_code, body.language);
       const n = Math.min(body.n_candidates ?? 5, this.config.max_candidates);
       const promptLanguage = promptLanguageOf(bundle.language);
@@ -161,7 +161,7 @@ export class CandidateService {
   /** refinement (and the seed's /ai/refine): better versions of candidates that passed. */
   refine(items: readonly RefinementItem[], context: RequestContext): Promise<{ refinements: Candidate[] }> {
     const first = items[0] as RefinementItem;
-    return this.engine.run(this.identity("refinement", first.trace_id, items, context), async (scope) => {
+    return this.engine.run(callIdentity("refinement", first.trace_id, items, context), async (scope) => {
       const perItem = await Promise.all(
         items.map(async (item, itemIndex) => {
           const bundle = bundleOf(item.original_source_code, item.language);
@@ -197,7 +197,7 @@ export class CandidateService {
 
   /** code_repair: one candidate that fixes the behaviour differences of a failing one. */
   repair(body: CodeRepairRequest, context: RequestContext): Promise<Candidate> {
-    return this.engine.run(this.identity("code_repair", body.trace_id, body, context), async (scope) => {
+    return this.engine.run(callIdentity("code_repair", body.trace_id, body, context), async (scope) => {
       const bundle = bundleOf(body.original_source_code, body.language);
       const values: PromptValues<"code_repair"> = {
         language: bundle.language,
@@ -221,39 +221,36 @@ export class CandidateService {
 
   /** adaptive_optimize: one candidate that learns from the chain of earlier candidates. */
   adaptive(body: AdaptiveOptimizeRequest, context: RequestContext): Promise<Candidate> {
-    return this.engine.run(
-      this.identity("adaptive_optimize", body.trace_id, body, context),
-      async (scope) => {
-        // No language field (§3.5): the fence tags say it.
-        const bundle = bundleOf(body.original_source_code, body.language);
-        const chain = body.candidates
-          .map((c, index) =>
-            [
-              `### Candidate ${index + 1} (${text(c.source, "unknown source")}): ${text(c.speedup, "no measurement")}`,
-              text(c.explanation),
-              c.source_code,
-            ].join("\n"),
-          )
-          .join("\n\n");
-        const values: PromptValues<"adaptive_optimize"> = {
-          language: bundle.language,
-          fence_tag: bundle.tag,
-          file_paths: filePaths(bundle),
-          original_source_code: body.original_source_code,
-          candidates: chain,
-        };
-        const samples = this.samples(scope, SINGLE_CANDIDATE_SAMPLES, "adaptive", {
-          endpoint: "adaptive_optimize",
-          values,
-        });
-        const last = body.candidates[body.candidates.length - 1];
-        const candidates = await this.produce(scope, bundle, samples, {
-          parentId: last?.optimization_id ?? null,
-          alsoUnchangedFrom: body.candidates.map((c) => c.source_code),
-        });
-        return this.single(candidates, scope, "adaptive_optimize");
-      },
-    );
+    return this.engine.run(callIdentity("adaptive_optimize", body.trace_id, body, context), async (scope) => {
+      // No language field (§3.5): the fence tags say it.
+      const bundle = bundleOf(body.original_source_code, body.language);
+      const chain = body.candidates
+        .map((c, index) =>
+          [
+            `### Candidate ${index + 1} (${text(c.source, "unknown source")}): ${text(c.speedup, "no measurement")}`,
+            text(c.explanation),
+            c.source_code,
+          ].join("\n"),
+        )
+        .join("\n\n");
+      const values: PromptValues<"adaptive_optimize"> = {
+        language: bundle.language,
+        fence_tag: bundle.tag,
+        file_paths: filePaths(bundle),
+        original_source_code: body.original_source_code,
+        candidates: chain,
+      };
+      const samples = this.samples(scope, SINGLE_CANDIDATE_SAMPLES, "adaptive", {
+        endpoint: "adaptive_optimize",
+        values,
+      });
+      const last = body.candidates[body.candidates.length - 1];
+      const candidates = await this.produce(scope, bundle, samples, {
+        parentId: last?.optimization_id ?? null,
+        alsoUnchangedFrom: body.candidates.map((c) => c.source_code),
+      });
+      return this.single(candidates, scope, "adaptive_optimize");
+    });
   }
 
   /** `count` samples of one prompt spread over the variant's models, labelled `<label> <n>`. */
@@ -272,22 +269,6 @@ export class CandidateService {
           temperature: sampleTemperature(index, this.config.temperature),
         }) as Sample,
     );
-  }
-
-  private identity(endpoint: string, traceId: string, request: unknown, context: RequestContext) {
-    const first = (Array.isArray(request) ? request[0] : request) as {
-      rerun_trace_id?: string | null;
-      experiment_metadata?: { id?: string | null; group?: string | null } | null;
-    };
-    return {
-      endpoint,
-      traceId,
-      principalId: context.principalId,
-      signal: context.signal,
-      request,
-      rerunTraceId: first.rerun_trace_id,
-      experiment: first.experiment_metadata,
-    };
   }
 
   /**

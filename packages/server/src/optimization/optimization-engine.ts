@@ -7,6 +7,7 @@ import { LRUCache } from "lru-cache";
 import type { ModelRegistry } from "../engine/model-registry.js";
 import type { ModelRunner } from "../engine/model-runner.js";
 import { ApiError } from "../errors.js";
+import type { RenderedPrompt } from "../inference/prompts/prompt-template.js";
 import type { Logger } from "../observability/logger.js";
 import type { OptimizationRepository } from "../store/optimization-repository.js";
 import { ModelCaller, ReplayOutputs } from "./model-caller.js";
@@ -43,6 +44,63 @@ export interface EngineDependencies {
   runner: ModelRunner;
   repository: OptimizationRepository;
   logger: Logger;
+}
+
+/** What an endpoint handler knows of its HTTP call. */
+export interface RequestContext {
+  principalId: string;
+  signal: AbortSignal;
+}
+
+/**
+ * The identity of a call: `rerun_trace_id` and `experiment_metadata` are read from the request
+ * (its first item for the array body of refinement) whichever endpoint it is.
+ */
+export function callIdentity(
+  endpoint: string,
+  traceId: string,
+  request: unknown,
+  context: RequestContext,
+): CallIdentity {
+  const first: unknown = Array.isArray(request) ? request[0] : request;
+  const fields = (first ?? {}) as {
+    rerun_trace_id?: string | null;
+    experiment_metadata?: { id?: string | null; group?: string | null } | null;
+  };
+  return {
+    endpoint,
+    traceId,
+    principalId: context.principalId,
+    signal: context.signal,
+    request,
+    rerunTraceId: fields.rerun_trace_id,
+    experiment: fields.experiment_metadata,
+  };
+}
+
+/** An answer checked by `askUntilValid`: the value, or why it is unusable. */
+export type Judged<T> = { value: T } | { reason: string; problem: string };
+
+/**
+ * Asks the model up to twice — the retry cooler — until `judge` accepts an answer; unusable
+ * answers are traced as drops. Throws UPSTREAM_ERROR naming the last problem otherwise.
+ */
+export async function askUntilValid<T>(
+  scope: CallScope,
+  call: { endpoint: string; model: string; label: string; prompt: RenderedPrompt; maxTokens?: number },
+  temperatures: readonly [number, number],
+  judge: (text: string) => Judged<T> | Promise<Judged<T>>,
+): Promise<T> {
+  let problem = "no answer";
+  for (const [index, temperature] of temperatures.entries()) {
+    const label = `${call.label} ${index + 1}`;
+    const answer = await scope.caller.ask({ ...call, label, temperature });
+    const judged = await judge(answer.text);
+    if ("value" in judged) return judged.value;
+    problem = judged.problem;
+    scope.recorder.drop({ model: answer.model, label, reason: judged.reason, detail: problem });
+  }
+  throw new ApiError("UPSTREAM_ERROR", `${call.endpoint}: no usable answer from the model (${problem})`);
 }
 
 function errorMessage(error: unknown): string {

@@ -8,9 +8,9 @@ import type { AppEnv } from "../http/context.js";
 import { protectedRoute } from "../http/protected-route.js";
 import type { AppServices } from "../http/services.js";
 import type { AssistantService } from "./assistant-service.js";
-import type { CandidateService, RequestContext } from "./candidate-service.js";
+import type { CandidateService } from "./candidate-service.js";
 import { storeFeatures } from "./experiments.js";
-import type { OptimizationEngine } from "./optimization-engine.js";
+import type { OptimizationEngine, RequestContext } from "./optimization-engine.js";
 import {
   adaptiveOptimizeRequestSchema,
   candidateSchema,

@@ -7,11 +7,16 @@
 import { z } from "zod";
 import { checkSyntax, extractCodeBlocks, type Language, languageOf } from "../code/index.js";
 import { instrumentPythonTests } from "../code/python-test-instrumentation.js";
-import { ApiError } from "../errors.js";
 import { renderPrompt } from "../inference/prompts/prompt-template.js";
-import type { RequestContext } from "./candidate-service.js";
 import { parseModelJson } from "./model-json.js";
-import type { CallScope, OptimizationEngine } from "./optimization-engine.js";
+import {
+  askUntilValid,
+  type CallScope,
+  callIdentity,
+  type Judged,
+  type OptimizationEngine,
+  type RequestContext,
+} from "./optimization-engine.js";
 import { NUMERICAL_GUIDANCE, promptLanguageOf, promptTemplate } from "./prompts/index.js";
 import type { PromptEndpoint, PromptValues } from "./prompts/prompt-variables.js";
 import { sampleAngle } from "./sampling.js";
@@ -41,8 +46,6 @@ interface TestTarget {
   importStatement: string;
   modulePath: string;
 }
-
-const ATTEMPTS = 2;
 
 function targetOf(request: TestgenRequest | TestgenRepairRequest): TestTarget {
   const fn: FunctionToOptimize = request.function_to_optimize;
@@ -107,7 +110,7 @@ export class TestgenService {
   constructor(private readonly engine: OptimizationEngine) {}
 
   testgen(body: TestgenRequest, context: RequestContext): Promise<GeneratedTests> {
-    return this.engine.run(this.identity("testgen", body, context), async (scope) => {
+    return this.engine.run(callIdentity("testgen", body.trace_id, body, context), async (scope) => {
       const target = targetOf(body);
       const values: PromptValues<"testgen"> = {
         language: target.language,
@@ -131,7 +134,7 @@ export class TestgenService {
   }
 
   repair(body: TestgenRepairRequest, context: RequestContext): Promise<GeneratedTests> {
-    return this.engine.run(this.identity("testgen_repair", body, context), async (scope) => {
+    return this.engine.run(callIdentity("testgen_repair", body.trace_id, body, context), async (scope) => {
       const target = targetOf(body);
       const values: PromptValues<"testgen_repair"> = {
         language: target.language,
@@ -154,7 +157,7 @@ export class TestgenService {
   }
 
   review(body: TestgenReviewRequest, context: RequestContext): Promise<TestgenReview> {
-    return this.engine.run(this.identity("testgen_review", body, context), async (scope) => {
+    return this.engine.run(callIdentity("testgen_review", body.trace_id, body, context), async (scope) => {
       if (body.tests.length === 0) return { reviews: [] };
       const language = (body.language ?? "python").toLowerCase();
       const values: PromptValues<"testgen_review"> = {
@@ -200,50 +203,24 @@ export class TestgenService {
           .default([]),
       });
       const known = new Set(body.tests.map((t) => t.test_index));
-      for (let attempt = 1; attempt <= ATTEMPTS; attempt += 1) {
-        const answer = await scope.caller.ask({
-          model: scope.assistantModel,
-          label: `review ${attempt}`,
-          prompt,
-          temperature: attempt === 1 ? 0.2 : 0,
-          maxTokens: 2048,
-        });
-        const parsed = parseModelJson(answer.text, shape);
-        if (parsed === undefined) {
-          scope.recorder.drop({
-            model: answer.model,
-            label: `review ${attempt}`,
-            reason: "unparsable",
-            detail: "no JSON reviews object",
-          });
-          continue;
-        }
-        // test_index is used as a list index by the client: only indices it sent may come back.
-        const reviews = parsed.reviews
-          .filter((r) => known.has(r.test_index))
-          .map((r) => ({
-            test_index: r.test_index,
-            functions: r.functions.map((f) => ({ function_name: f.function_name, reason: f.reason ?? "" })),
-          }));
-        return { reviews };
-      }
-      throw new ApiError("UPSTREAM_ERROR", "testgen_review: the model gave no usable JSON review");
+      return askUntilValid(
+        scope,
+        { endpoint: "testgen_review", model: scope.assistantModel, label: "review", prompt, maxTokens: 2048 },
+        [0.2, 0],
+        (text): Judged<TestgenReview> => {
+          const parsed = parseModelJson(text, shape);
+          if (parsed === undefined) return { reason: "unparsable", problem: "no JSON reviews object" };
+          // test_index is used as a list index by the client: only indices it sent may come back.
+          const reviews = parsed.reviews
+            .filter((r) => known.has(r.test_index))
+            .map((r) => ({
+              test_index: r.test_index,
+              functions: r.functions.map((f) => ({ function_name: f.function_name, reason: f.reason ?? "" })),
+            }));
+          return { value: { reviews } };
+        },
+      );
     });
-  }
-
-  private identity(
-    endpoint: string,
-    body: { trace_id: string; rerun_trace_id?: string | null | undefined },
-    context: RequestContext,
-  ) {
-    return {
-      endpoint,
-      traceId: body.trace_id,
-      principalId: context.principalId,
-      signal: context.signal,
-      request: body,
-      rerunTraceId: body.rerun_trace_id,
-    };
   }
 
   private async generate<E extends Extract<PromptEndpoint, "testgen" | "testgen_repair">>(
@@ -257,60 +234,50 @@ export class TestgenService {
       promptTemplate(endpoint, promptLanguageOf(target.language), scope.promptVersion),
       values,
     );
-    let lastProblem = "no answer";
-    for (let attempt = 1; attempt <= ATTEMPTS; attempt += 1) {
-      const label = `tests ${attempt}`;
-      const answer = await scope.caller.ask({
-        model: scope.assistantModel,
-        label,
-        prompt,
-        temperature: attempt === 1 ? 0.4 : 0.1,
-      });
-      const code = testCodeOf(answer.text, target);
-      if (code === "") {
-        lastProblem = "the answer holds no test code";
-        scope.recorder.drop({ model: answer.model, label, reason: "no_code", detail: lastProblem });
-        continue;
-      }
-      const tests = ensureImport(code, target);
-      const syntax = await checkSyntax(tests, target.syntax);
-      if (!syntax.ok) {
-        lastProblem = `the tests do not parse: ${syntax.errors[0]?.message ?? "syntax error"}`;
-        scope.recorder.drop({ model: answer.model, label, reason: "syntax_error", detail: lastProblem });
-        continue;
-      }
-      if (target.language !== "python") {
-        // The client instruments JS/TS/Java itself and discards these two (§3.6), but needs strings.
-        return {
-          generated_tests: tests,
-          instrumented_behavior_tests: tests,
-          instrumented_perf_tests: tests,
-          raw_generated_tests: answer.text,
-        };
-      }
-      try {
-        const instrumented = await instrumentPythonTests(tests, {
-          testModulePath: body.test_module_path ?? "tests.test_generated",
-          functionName: target.functionName,
-          qualifiedName: target.qualifiedName,
-          isAsync: body.is_async === true || body.function_to_optimize.is_async === true,
-        });
-        return {
-          generated_tests: tests,
-          instrumented_behavior_tests: instrumented.behavior,
-          instrumented_perf_tests: instrumented.perf,
-          raw_generated_tests: answer.text,
-        };
-      } catch (error) {
-        lastProblem = `cannot instrument the tests: ${errorMessage(error)}`;
-        scope.recorder.drop({
-          model: answer.model,
-          label,
-          reason: "instrumentation_failed",
-          detail: lastProblem,
-        });
-      }
-    }
-    throw new ApiError("UPSTREAM_ERROR", `${endpoint}: no usable tests from the model (${lastProblem})`);
+    return askUntilValid(
+      scope,
+      { endpoint, model: scope.assistantModel, label: "tests", prompt },
+      [0.4, 0.1],
+      async (text): Promise<Judged<GeneratedTests>> => {
+        const code = testCodeOf(text, target);
+        if (code === "") return { reason: "no_code", problem: "the answer holds no test code" };
+        const tests = ensureImport(code, target);
+        const syntax = await checkSyntax(tests, target.syntax);
+        if (!syntax.ok) {
+          const message = syntax.errors[0]?.message ?? "syntax error";
+          return { reason: "syntax_error", problem: `the tests do not parse: ${message}` };
+        }
+        if (target.language !== "python") {
+          // The client instruments JS/TS/Java itself and discards these two (§3.6), but needs strings.
+          const value = {
+            generated_tests: tests,
+            instrumented_behavior_tests: tests,
+            instrumented_perf_tests: tests,
+          };
+          return { value: { ...value, raw_generated_tests: text } };
+        }
+        try {
+          const instrumented = await instrumentPythonTests(tests, {
+            testModulePath: body.test_module_path ?? "tests.test_generated",
+            functionName: target.functionName,
+            qualifiedName: target.qualifiedName,
+            isAsync: body.is_async === true || body.function_to_optimize.is_async === true,
+          });
+          return {
+            value: {
+              generated_tests: tests,
+              instrumented_behavior_tests: instrumented.behavior,
+              instrumented_perf_tests: instrumented.perf,
+              raw_generated_tests: text,
+            },
+          };
+        } catch (error) {
+          return {
+            reason: "instrumentation_failed",
+            problem: `cannot instrument the tests: ${errorMessage(error)}`,
+          };
+        }
+      },
+    );
   }
 }
