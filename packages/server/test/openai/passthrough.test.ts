@@ -77,8 +77,11 @@ describe("chat through to an OpenAI-compatible upstream", () => {
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toBe(stream ? "text/event-stream" : "application/json");
       expect(res.headers.get("x-request-id")).toMatch(/^req_/);
+      expect(res.headers.get("ratelimit-limit")).not.toBeNull();
       const relayed = await res.text();
       expect(relayed).toBe(await direct("chat/completions", request));
+      // A JSON answer keeps the upstream's length (no chunked framing); SSE cannot have one.
+      expect(res.headers.get("content-length")).toBe(stream ? null : String(Buffer.byteLength(relayed)));
     }
   });
 
