@@ -5,7 +5,8 @@
  */
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { z } from "zod";
-import { extractCodeBlocks } from "../code/index.js";
+import { cleanExplanation, extractCodeBlocks } from "../code/index.js";
+import { errorMessage } from "../errors.js";
 import { renderPrompt } from "../inference/prompts/prompt-template.js";
 import { parseModelJson } from "./model-json.js";
 import {
@@ -17,23 +18,13 @@ import {
   type RequestContext,
 } from "./optimization-engine.js";
 import { promptLanguageOf, promptTemplate } from "./prompts/index.js";
-import type { PromptEndpoint, PromptValues } from "./prompts/prompt-variables.js";
+import { type PromptEndpoint, type PromptValues, promptText } from "./prompts/prompt-variables.js";
 import type {
   ExplainRequest,
   OptimizationReviewRequest,
   RankRequest,
   WorkflowGenRequest,
 } from "./schemas.js";
-
-const text = (value: string | number | null | undefined, fallback = "") =>
-  value === null || value === undefined ? fallback : String(value);
-
-/** Prose of an explanation: fences and a leading "Explanation:" label removed. */
-function cleanExplanation(answer: string): string {
-  const { prose, blocks } = extractCodeBlocks(answer);
-  const body = prose === "" && blocks.length > 0 ? "" : prose;
-  return body.replace(/^\s*(\*\*)?explanation(\*\*)?\s*:\s*/i, "").trim();
-}
 
 /** Indices best first by speedup (unknown last), then by smaller diff. */
 export function rankBySpeedup(request: RankRequest): number[] {
@@ -57,22 +48,22 @@ export class AssistantService {
       const language = (body.language ?? "python").toLowerCase();
       const throughput =
         body.original_throughput != null || body.optimized_throughput != null
-          ? `Throughput: ${text(body.original_throughput, "?")} → ${text(body.optimized_throughput, "?")} (${text(body.throughput_improvement, "?")})`
+          ? `Throughput: ${promptText(body.original_throughput, "?")} → ${promptText(body.optimized_throughput, "?")} (${promptText(body.throughput_improvement, "?")})`
           : "";
       const concurrency =
         body.original_concurrency_ratio != null
-          ? `Concurrency ratio: ${text(body.original_concurrency_ratio)} → ${text(body.optimized_concurrency_ratio)} (${text(body.concurrency_improvement)})`
+          ? `Concurrency ratio: ${promptText(body.original_concurrency_ratio)} → ${promptText(body.optimized_concurrency_ratio)} (${promptText(body.concurrency_improvement)})`
           : "";
       const values: PromptValues<"explain"> = {
         language,
         source_code: body.source_code,
         optimized_code: body.optimized_code,
-        original_explanation: text(body.original_explanation),
-        original_code_runtime: text(body.original_code_runtime, "unknown"),
-        optimized_code_runtime: text(body.optimized_code_runtime, "unknown"),
-        speedup: text(body.speedup, "unknown"),
-        original_line_profiler_results: text(body.original_line_profiler_results),
-        optimized_line_profiler_results: text(body.optimized_line_profiler_results),
+        original_explanation: promptText(body.original_explanation),
+        original_code_runtime: promptText(body.original_code_runtime, "unknown"),
+        optimized_code_runtime: promptText(body.optimized_code_runtime, "unknown"),
+        speedup: promptText(body.speedup, "unknown"),
+        original_line_profiler_results: promptText(body.original_line_profiler_results),
+        optimized_line_profiler_results: promptText(body.optimized_line_profiler_results),
         throughput_section: [
           throughput,
           concurrency,
@@ -80,9 +71,9 @@ export class AssistantService {
         ]
           .filter((line) => line !== "")
           .join("\n"),
-        annotated_tests: text(body.annotated_tests),
-        dependency_code: text(body.dependency_code),
-        function_references: text(body.function_references),
+        annotated_tests: promptText(body.annotated_tests),
+        dependency_code: promptText(body.dependency_code),
+        function_references: promptText(body.function_references),
       };
       const answer = await scope.caller.ask({
         model: scope.assistantModel,
@@ -92,7 +83,7 @@ export class AssistantService {
         maxTokens: 1024,
       });
       // An empty explanation makes the client keep the candidate's own (§3.9): a valid answer.
-      return { explanation: cleanExplanation(answer.text) };
+      return { explanation: cleanExplanation(extractCodeBlocks(answer.text).prose) };
     });
   }
 
@@ -105,7 +96,7 @@ export class AssistantService {
       }
       const values: PromptValues<"rank"> = {
         count: String(body.diffs.length),
-        function_references: text(body.function_references),
+        function_references: promptText(body.function_references),
         candidates: body.diffs
           .map((diff, index) => {
             const speedup = body.speedups?.[index];
@@ -131,9 +122,7 @@ export class AssistantService {
         }
         scope.recorder.note("judge answer unusable: ranked by speedup");
       } catch (error) {
-        scope.recorder.note(
-          `judge failed (${error instanceof Error ? error.message : String(error)}): ranked by speedup`,
-        );
+        scope.recorder.note(`judge failed (${errorMessage(error)}): ranked by speedup`);
       }
       return { ranking: bySpeedup };
     });
@@ -151,16 +140,16 @@ export class AssistantService {
           language,
           original_code: body.original_code,
           optimized_code: body.optimized_code,
-          explanation: text(body.explanation),
-          speedup: text(body.speedup, "unknown"),
-          original_runtime: text(body.original_runtime, "unknown"),
-          optimized_runtime: text(body.optimized_runtime, "unknown"),
-          existing_tests: text(body.existing_tests),
-          generated_tests: text(body.generated_tests),
-          replay_tests: text(body.replay_tests),
-          coverage_message: text(body.coverage_message),
+          explanation: promptText(body.explanation),
+          speedup: promptText(body.speedup, "unknown"),
+          original_runtime: promptText(body.original_runtime, "unknown"),
+          optimized_runtime: promptText(body.optimized_runtime, "unknown"),
+          existing_tests: promptText(body.existing_tests),
+          generated_tests: promptText(body.generated_tests),
+          replay_tests: promptText(body.replay_tests),
+          coverage_message: promptText(body.coverage_message),
           benchmark_details: body.benchmark_details == null ? "" : JSON.stringify(body.benchmark_details),
-          calling_fn_details: text(body.calling_fn_details),
+          calling_fn_details: promptText(body.calling_fn_details),
         };
         const shape = z.object({
           review: z

@@ -13,7 +13,7 @@ import {
   type SalvagedCandidate,
   salvageCandidate,
 } from "../code/index.js";
-import { ApiError } from "../errors.js";
+import { ApiError, errorMessage } from "../errors.js";
 import { renderPrompt } from "../inference/prompts/prompt-template.js";
 import type { OptimizationConfig } from "./optimization-config.js";
 import {
@@ -23,7 +23,7 @@ import {
   type RequestContext,
 } from "./optimization-engine.js";
 import { NUMERICAL_GUIDANCE, promptLanguageOf, promptTemplate } from "./prompts/index.js";
-import type { PromptEndpoint, PromptValues } from "./prompts/prompt-variables.js";
+import { type PromptEndpoint, type PromptValues, promptText } from "./prompts/prompt-variables.js";
 import { sampleAngle, sampleTemperature, spreadOverModels } from "./sampling.js";
 import type {
   AdaptiveOptimizeRequest,
@@ -76,18 +76,13 @@ function filePaths(bundle: Bundle): string {
   return bundle.blocks.map((b) => b.path ?? "(no path: the target file)").join("\n");
 }
 
-function text(value: string | number | null | undefined, fallback = ""): string {
-  if (value === null || value === undefined) return fallback;
-  return String(value);
-}
-
 function renderTestDiffs(diffs: readonly TestDiff[]): string {
   return diffs
     .map((diff, index) => {
-      const lines = [`### Difference ${index + 1} (${text(diff.scope, "unknown scope")})`];
+      const lines = [`### Difference ${index + 1} (${promptText(diff.scope, "unknown scope")})`];
       if (diff.test_src_code) lines.push("Test:", diff.test_src_code);
-      lines.push(`Original passed: ${text(String(diff.original_pass ?? "unknown"))}`);
-      lines.push(`Candidate passed: ${text(String(diff.candidate_pass ?? "unknown"))}`);
+      lines.push(`Original passed: ${promptText(String(diff.original_pass ?? "unknown"))}`);
+      lines.push(`Candidate passed: ${promptText(String(diff.candidate_pass ?? "unknown"))}`);
       if (diff.original_value != null) lines.push(`Original value: ${diff.original_value}`);
       if (diff.candidate_value != null) lines.push(`Candidate value: ${diff.candidate_value}`);
       if (diff.candidate_pytest_error) lines.push(`Candidate error:\n${diff.candidate_pytest_error}`);
@@ -95,10 +90,6 @@ function renderTestDiffs(diffs: readonly TestDiff[]): string {
       return lines.join("\n");
     })
     .join("\n\n");
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 export class CandidateService {
@@ -120,15 +111,15 @@ export class CandidateService {
       const numerical = body.is_numerical_code === true || endpoint === "rewrite_jit";
       const common = {
         language: bundle.language,
-        language_version: text(body.language_version ?? body.python_version, "unknown"),
+        language_version: promptText(body.language_version ?? body.python_version, "unknown"),
         fence_tag: bundle.tag,
         file_paths: filePaths(bundle),
         source_code: body.source_code,
-        dependency_code: text(body.dependency_code),
+        dependency_code: promptText(body.dependency_code),
         numerical_section: numerical ? NUMERICAL_GUIDANCE[promptLanguage] : "",
       };
       const models = spreadOverModels(n, scope.models);
-      const lineProfile = text(body.line_profiler_results);
+      const lineProfile = promptText(body.line_profiler_results);
       const samples = models.map((model, index) => {
         const shared = {
           model,
@@ -167,19 +158,19 @@ export class CandidateService {
           const bundle = bundleOf(item.original_source_code, item.language);
           const values: PromptValues<"refinement"> = {
             language: bundle.language,
-            language_version: text(item.language_version ?? item.python_version, "unknown"),
+            language_version: promptText(item.language_version ?? item.python_version, "unknown"),
             fence_tag: bundle.tag,
             file_paths: filePaths(bundle),
             original_source_code: item.original_source_code,
-            dependency_code: text(item.read_only_dependency_code),
-            original_line_profiler_results: text(item.original_line_profiler_results),
-            original_code_runtime: text(item.original_code_runtime, "unknown"),
+            dependency_code: promptText(item.read_only_dependency_code),
+            original_line_profiler_results: promptText(item.original_line_profiler_results),
+            original_code_runtime: promptText(item.original_code_runtime, "unknown"),
             optimized_source_code: item.optimized_source_code,
-            optimized_explanation: text(item.optimized_explanation),
-            optimized_line_profiler_results: text(item.optimized_line_profiler_results),
-            optimized_code_runtime: text(item.optimized_code_runtime, "unknown"),
-            speedup: text(item.speedup, "unknown"),
-            function_references: text(item.function_references),
+            optimized_explanation: promptText(item.optimized_explanation),
+            optimized_line_profiler_results: promptText(item.optimized_line_profiler_results),
+            optimized_code_runtime: promptText(item.optimized_code_runtime, "unknown"),
+            speedup: promptText(item.speedup, "unknown"),
+            function_references: promptText(item.function_references),
           };
           const samples = this.samples(scope, REFINEMENT_SAMPLES, `item ${itemIndex + 1} refinement`, {
             endpoint: "refinement",
@@ -227,8 +218,8 @@ export class CandidateService {
       const chain = body.candidates
         .map((c, index) =>
           [
-            `### Candidate ${index + 1} (${text(c.source, "unknown source")}): ${text(c.speedup, "no measurement")}`,
-            text(c.explanation),
+            `### Candidate ${index + 1} (${promptText(c.source, "unknown source")}): ${promptText(c.speedup, "no measurement")}`,
+            promptText(c.explanation),
             c.source_code,
           ].join("\n"),
         )

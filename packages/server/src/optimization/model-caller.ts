@@ -6,7 +6,7 @@
  */
 import { setMaxListeners } from "node:events";
 import type { ModelRunner } from "../engine/model-runner.js";
-import { ApiError } from "../errors.js";
+import { ApiError, errorMessage } from "../errors.js";
 import type { RenderedPrompt } from "../inference/prompts/prompt-template.js";
 import type { ModelCallTrace, TraceRecorder } from "./trace-recorder.js";
 
@@ -47,10 +47,6 @@ export class ReplayOutputs {
     if (index < 0) index = 0;
     return this.remaining.splice(index, 1)[0];
   }
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 export class ModelCaller {
@@ -117,7 +113,7 @@ export class ModelCaller {
       return { text: result.text, model: call.model };
     } catch (error) {
       const failure = this.timeout.aborted ? this.timedOut() : error;
-      trace.error = message(failure);
+      trace.error = errorMessage(failure);
       throw failure;
     } finally {
       trace.duration_ms = Math.round(performance.now() - started);

@@ -6,7 +6,7 @@
 import { LRUCache } from "lru-cache";
 import type { ModelRegistry } from "../engine/model-registry.js";
 import type { ModelRunner } from "../engine/model-runner.js";
-import { ApiError } from "../errors.js";
+import { ApiError, errorMessage } from "../errors.js";
 import type { RenderedPrompt } from "../inference/prompts/prompt-template.js";
 import type { Logger } from "../observability/logger.js";
 import type { OptimizationRepository } from "../store/optimization-repository.js";
@@ -101,10 +101,6 @@ export async function askUntilValid<T>(
     scope.recorder.drop({ model: answer.model, label, reason: judged.reason, detail: problem });
   }
   throw new ApiError("UPSTREAM_ERROR", `${call.endpoint}: no usable answer from the model (${problem})`);
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 export class OptimizationEngine {

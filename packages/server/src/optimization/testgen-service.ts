@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { checkSyntax, extractCodeBlocks, type Language, languageOf } from "../code/index.js";
 import { instrumentPythonTests } from "../code/python-test-instrumentation.js";
+import { errorMessage } from "../errors.js";
 import { renderPrompt } from "../inference/prompts/prompt-template.js";
 import { parseModelJson } from "./model-json.js";
 import {
@@ -100,10 +101,6 @@ function testCodeOf(answer: string, target: TestTarget): string {
   const matching = blocks.filter((b) => family(b.language));
   const longest = matching.sort((a, b) => b.code.length - a.code.length)[0];
   return (longest?.code ?? (blocks.length === 0 ? prose : "")).trim();
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 export class TestgenService {

@@ -140,3 +140,8 @@ export type PromptValues<E extends PromptEndpoint> = Record<(typeof PROMPT_VARIA
 /** Prompt languages: the three first-class ones, and a generic prompt for java, go and others. */
 export const PROMPT_LANGUAGES = ["python", "javascript", "typescript", "generic"] as const;
 export type PromptLanguage = (typeof PROMPT_LANGUAGES)[number];
+
+/** A request value as a prompt value: absent or null is `fallback` ("" by default). */
+export function promptText(value: string | number | null | undefined, fallback = ""): string {
+  return value === null || value === undefined ? fallback : String(value);
+}

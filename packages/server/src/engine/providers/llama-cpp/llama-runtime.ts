@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from "node:os";
 import { getLlama, type Llama, LlamaLogLevel } from "node-llama-cpp";
-import { ApiError } from "../../../errors.js";
+import { ApiError, errorMessage } from "../../../errors.js";
 
 let shared: Promise<Llama> | undefined;
 /** Error lines llama.cpp logged during the current exclusive load (it only logs the reason). */
@@ -89,8 +89,4 @@ export function exclusiveLoad<T>(load: (llamaErrors: () => Promise<string[]>) =>
   });
   loadChain = run.catch(() => undefined);
   return run;
-}
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

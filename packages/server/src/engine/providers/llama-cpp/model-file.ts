@@ -5,7 +5,7 @@
  */
 import { stat } from "node:fs/promises";
 import { type GgufFileInfo, GgufInsights, type Llama, readGgufFileInfo } from "node-llama-cpp";
-import { errorMessage } from "./llama-runtime.js";
+import { errorMessage } from "../../../errors.js";
 import { modelFileError } from "./load-errors.js";
 
 export interface ModelFileFacts {

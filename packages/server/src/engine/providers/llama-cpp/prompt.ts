@@ -7,7 +7,7 @@ import type { ChatHistoryItem, ChatWrapper, LlamaModel, LlamaText, Token } from 
 import { resolveChatWrapper } from "node-llama-cpp";
 import { invalidRequest } from "../../../errors.js";
 import type { ChatMessage, GenerationInput } from "../provider.js";
-import { errorMessage } from "./llama-runtime.js";
+import { errorMessage } from "../../../errors.js";
 
 export interface Prompt {
   tokens: Token[];
