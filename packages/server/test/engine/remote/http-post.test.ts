@@ -2,7 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { postJson } from "../../../src/engine/providers/remote/http-post.js";
+import { postJson, requestTarget } from "../../../src/engine/providers/remote/http-post.js";
 import { UpstreamReadTimeoutError } from "../../../src/engine/providers/remote/read-timeout-fetch.js";
 
 /** A tiny upstream whose behaviour is chosen by the path. */
@@ -52,7 +52,7 @@ describe("postJson", () => {
   it("reuses keep-alive sockets without piling up timeout listeners", async () => {
     const before = sockets.size;
     for (let i = 0; i < 20; i++) {
-      const response = await postJson(new URL(`${base}/ok`), "{}", {}, options());
+      const response = await postJson(requestTarget(`${base}/ok`), "{}", {}, options());
       expect(await text(response)).toBe('{"ok":true}');
       expect(response.socket?.listenerCount("timeout") ?? 0).toBeLessThanOrEqual(1);
     }
@@ -60,7 +60,9 @@ describe("postJson", () => {
   });
 
   it("turns a status into the SDK's error with the upstream's message and headers", async () => {
-    const error = await postJson(new URL(`${base}/limited`), "{}", {}, options()).catch((e: unknown) => e);
+    const error = await postJson(requestTarget(`${base}/limited`), "{}", {}, options()).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     expect((error as InstanceType<typeof OpenAI.RateLimitError>).message).toContain("slow down");
     expect((error as InstanceType<typeof OpenAI.RateLimitError>).headers?.get("retry-after")).toBe("2");
@@ -68,20 +70,30 @@ describe("postJson", () => {
 
   it("times out waiting for headers, and fails a body that goes silent", async () => {
     await expect(
-      postJson(new URL(`${base}/stall-headers`), "{}", {}, options({ responseTimeoutMs: 100 })),
+      postJson(requestTarget(`${base}/stall-headers`), "{}", {}, options({ responseTimeoutMs: 100 })),
     ).rejects.toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
-    const response = await postJson(new URL(`${base}/stall-body`), "{}", {}, options({ readTimeoutMs: 100 }));
+    const response = await postJson(
+      requestTarget(`${base}/stall-body`),
+      "{}",
+      {},
+      options({ readTimeoutMs: 100 }),
+    );
     await expect(text(response)).rejects.toBeInstanceOf(UpstreamReadTimeoutError);
   });
 
   it("aborts: before headers as APIUserAbortError, after them by closing the body", async () => {
     const early = new AbortController();
-    const pending = postJson(new URL(`${base}/stall-headers`), "{}", {}, options({ signal: early.signal }));
+    const pending = postJson(
+      requestTarget(`${base}/stall-headers`),
+      "{}",
+      {},
+      options({ signal: early.signal }),
+    );
     early.abort();
     await expect(pending).rejects.toBeInstanceOf(OpenAI.APIUserAbortError);
     const late = new AbortController();
     const response = await postJson(
-      new URL(`${base}/stall-body`),
+      requestTarget(`${base}/stall-body`),
       "{}",
       {},
       options({ signal: late.signal }),
@@ -93,8 +105,21 @@ describe("postJson", () => {
   });
 
   it("a refused connection is an APIConnectionError", async () => {
-    await expect(postJson(new URL("http://127.0.0.1:9/x"), "{}", {}, options())).rejects.toBeInstanceOf(
+    await expect(postJson(requestTarget("http://127.0.0.1:9/x"), "{}", {}, options())).rejects.toBeInstanceOf(
       OpenAI.APIConnectionError,
     );
+  });
+});
+
+describe("requestTarget", () => {
+  it("works out host, port and path once, IPv6 literals unbracketed", () => {
+    expect(requestTarget("http://[::1]:8080/v1/chat/completions?x=1")).toEqual({
+      protocol: "http:",
+      hostname: "::1",
+      port: "8080",
+      path: "/v1/chat/completions?x=1",
+    });
+    expect(requestTarget("https://api.example.com/v1/completions").port).toBe("");
+    expect(() => requestTarget("ftp://example.com/x")).toThrow(/not an http/);
   });
 });

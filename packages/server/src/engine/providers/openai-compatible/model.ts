@@ -10,6 +10,7 @@ import type {
   PassthroughAnswer,
   PassthroughPath,
 } from "../provider.js";
+import type { RequestTarget } from "../remote/http-post.js";
 import { type RemoteCaller, UpstreamCallCancelled } from "../remote/remote-call.js";
 import { chunksOrCancelled, RemoteModelLifetime, resultOrCancelled } from "../remote/remote-model.js";
 import { assembleStream, type StreamPiece } from "../remote/stream-assembly.js";
@@ -21,7 +22,7 @@ import {
   completionPiece,
   completionResult,
 } from "./wire.js";
-import { forwardOnce, passthroughAnswer } from "./passthrough.js";
+import { forwardOnce, passthroughAnswer, passthroughTargets } from "./passthrough.js";
 
 export interface OpenAICompatibleModelSettings {
   model: string;
@@ -39,6 +40,7 @@ export interface OpenAICompatibleModelSettings {
 export class OpenAICompatibleModel implements LoadedModel {
   readonly memoryBytes = 0;
   private readonly lifetime: RemoteModelLifetime;
+  private readonly targets: Record<PassthroughPath, RequestTarget>;
 
   constructor(
     private readonly client: OpenAI,
@@ -47,6 +49,7 @@ export class OpenAICompatibleModel implements LoadedModel {
     private readonly settings: OpenAICompatibleModelSettings,
   ) {
     this.lifetime = new RemoteModelLifetime(settings.model);
+    this.targets = passthroughTargets(client.baseURL);
   }
 
   async generate(request: GenerationRequest): Promise<GenerationResult> {
@@ -96,7 +99,7 @@ export class OpenAICompatibleModel implements LoadedModel {
     try {
       response = await this.caller.call(
         () =>
-          forwardOnce(this.client, path, forwarded, {
+          forwardOnce(this.client, this.targets[path], forwarded, {
             signal: link.signal,
             timeout,
             readTimeoutMs: this.settings.readTimeoutMs,

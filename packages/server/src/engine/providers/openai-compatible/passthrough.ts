@@ -7,7 +7,7 @@ import OpenAI from "openai";
 import { ApiError } from "../../../errors.js";
 import { upstreamError, upstreamTimeout } from "../../upstream-errors.js";
 import type { PassthroughAnswer, PassthroughPath } from "../provider.js";
-import { postJson } from "../remote/http-post.js";
+import { postJson, type RequestTarget, requestTarget } from "../remote/http-post.js";
 import { UpstreamReadTimeoutError } from "../remote/read-timeout-fetch.js";
 
 /** Upstream statuses that judge the forwarded body itself: the client's request is at fault. */
@@ -23,35 +23,30 @@ function upstreamMessage(err: InstanceType<typeof OpenAI.APIError>): string {
   return message.length > MESSAGE_LIMIT ? `${message.slice(0, MESSAGE_LIMIT)}…` : message;
 }
 
-const urls = new Map<string, URL>();
-
-/** The upstream URL of a path, parsed once per base URL and path. */
-function upstreamUrl(baseUrl: string, path: PassthroughPath): URL {
-  const key = `${baseUrl}\u0000${path}`;
-  let url = urls.get(key);
-  if (url === undefined) {
-    url = new URL(`${baseUrl.replace(/\/+$/, "")}/${path}`);
-    if (urls.size >= 1024) urls.clear();
-    urls.set(key, url);
-  }
-  return url;
+/** The request target of each passthrough path under a base URL (worked out once per model). */
+export function passthroughTargets(baseUrl: string): Record<PassthroughPath, RequestTarget> {
+  const base = baseUrl.replace(/\/+$/, "");
+  return {
+    "chat/completions": requestTarget(`${base}/chat/completions`),
+    completions: requestTarget(`${base}/completions`),
+  };
 }
 
 /**
  * One forwarded request, over the lean HTTP transport (remote/http-post.ts) with the client's
- * base URL and key. A 400/422 is the forwarded body's fault, so it becomes our INVALID_REQUEST
+ * key. A 400/422 is the forwarded body's fault, so it becomes our INVALID_REQUEST
  * with the upstream's own message (final: a retry would fail the same way); every other failure
  * is left to the RemoteCaller's retries and mapping.
  */
 export async function forwardOnce(
   client: OpenAI,
-  path: PassthroughPath,
+  target: RequestTarget,
   body: Record<string, unknown>,
   options: { signal: AbortSignal; timeout: number; readTimeoutMs: number },
 ): Promise<IncomingMessage> {
   try {
     return await postJson(
-      upstreamUrl(client.baseURL, path),
+      target,
       JSON.stringify(body),
       {
         authorization: `Bearer ${client.apiKey}`,

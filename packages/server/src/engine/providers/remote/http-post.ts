@@ -25,30 +25,26 @@ export interface HttpPostOptions {
   readTimeoutMs: number;
 }
 
-interface Target {
-  protocol: string;
+/** Where a request goes, worked out once (per model and path), not per request. */
+export interface RequestTarget {
+  protocol: "http:" | "https:";
   hostname: string;
   port: string;
   path: string;
 }
 
-/** The parts of a URL a request needs, worked out once per URL (a model has two). */
-const targets = new Map<string, Target>();
-
-function targetOf(url: URL): Target {
-  let target = targets.get(url.href);
-  if (target === undefined) {
-    target = {
-      protocol: url.protocol,
-      // A bracketed IPv6 literal in a URL is a bare address for the socket.
-      hostname: url.hostname.replace(/^\[|\]$/g, ""),
-      port: url.port,
-      path: `${url.pathname}${url.search}`,
-    };
-    if (targets.size >= 1024) targets.clear();
-    targets.set(url.href, target);
+export function requestTarget(url: string): RequestTarget {
+  const parsed = new URL(url);
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new TypeError(`not an http(s) URL: ${url}`);
   }
-  return target;
+  return {
+    protocol: parsed.protocol,
+    // A bracketed IPv6 literal in a URL is a bare address for the socket.
+    hostname: parsed.hostname.replace(/^\[|\]$/g, ""),
+    port: parsed.port,
+    path: `${parsed.pathname}${parsed.search}`,
+  };
 }
 
 /** Reads at most `limit` bytes of an (error) body. */
@@ -117,7 +113,7 @@ function watchSilence(response: IncomingMessage, timeoutMs: number): void {
  * SDK's APIError (status), APIConnectionError, APIConnectionTimeoutError or APIUserAbortError.
  */
 export function postJson(
-  url: URL,
+  target: RequestTarget,
   payload: string,
   headers: Record<string, string>,
   options: HttpPostOptions,
@@ -127,8 +123,8 @@ export function postJson(
       reject(new OpenAI.APIUserAbortError());
       return;
     }
-    const transport = url.protocol === "https:" ? https : http;
-    const agent = url.protocol === "https:" ? AGENTS["https:"] : AGENTS["http:"];
+    const transport = target.protocol === "https:" ? https : http;
+    const agent = AGENTS[target.protocol];
     let settled = false;
     const fail = (error: Error) => {
       if (settled) return;
@@ -138,7 +134,7 @@ export function postJson(
       reject(error);
     };
     const request = transport.request({
-      ...targetOf(url),
+      ...target,
       method: "POST",
       agent,
       headers: {
