@@ -10,8 +10,7 @@ import { join } from "node:path";
 import { type BenchResult, type BenchSide, type BenchTarget, envInt } from "../lib/benchmark.js";
 import { type ChildServer, startChildServer } from "../lib/child-server.js";
 import { ownCpuSeconds, processCpuSeconds } from "../lib/cpu.js";
-import { formatInt, formatMs, median, percentiles } from "../lib/load.js";
-import { postRound } from "../lib/post-load.js";
+import { formatInt, formatMs, loadRound, median, percentiles } from "../lib/load.js";
 
 export const name = "gateway-overhead";
 export const description =
@@ -136,7 +135,7 @@ async function measure(side: Side, seconds: number, upstream: ChildServer): Prom
   const serverStart = processCpuSeconds(side.server.pid);
   const upstreamStart = processCpuSeconds(upstream.pid);
   const loadStart = ownCpuSeconds();
-  const round = await postRound({
+  const round = await loadRound({
     url: side.url + PATH,
     connections: side.connections,
     seconds,
@@ -170,7 +169,7 @@ async function alternate(
   upstream: ChildServer,
 ): Promise<void> {
   for (const side of sides) {
-    await postRound({
+    await loadRound({
       url: side.url + PATH,
       connections: side.connections,
       seconds: warmupSeconds,

@@ -6,9 +6,13 @@ export interface LoadOptions {
   connections: number;
   seconds: number;
   headers?: Record<string, string>;
+  /** A JSON body: the round POSTs it (GET without one). */
+  body?: string;
 }
 
 export interface RoundResult {
+  /** Completed requests, so a server's CPU time can be divided by them. */
+  requests: number;
   requestsPerSecond: number;
   /** Milliseconds, one per completed request, unsorted. */
   latenciesMs: number[];
@@ -24,7 +28,13 @@ export async function loadRound(options: LoadOptions): Promise<RoundResult> {
     url: options.url,
     connections: options.connections,
     duration: options.seconds,
-    headers: options.headers ?? {},
+    ...(options.body === undefined
+      ? { headers: options.headers ?? {} }
+      : {
+          method: "POST" as const,
+          body: options.body,
+          headers: { "content-type": "application/json", ...options.headers },
+        }),
   });
   // autocannon's own histogram has 1 ms resolution; keep the raw sub-millisecond times instead.
   instance.on("response", (_client, _status, _bytes, responseTime) => {
@@ -39,7 +49,11 @@ export async function loadRound(options: LoadOptions): Promise<RoundResult> {
   }
   if (result.duration <= 0 || result.requests.total === 0)
     throw new Error(`no request completed on ${options.url}`);
-  return { requestsPerSecond: result.requests.total / result.duration, latenciesMs };
+  return {
+    requests: result.requests.total,
+    requestsPerSecond: result.requests.total / result.duration,
+    latenciesMs,
+  };
 }
 
 export function median(values: readonly number[]): number {
