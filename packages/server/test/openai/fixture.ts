@@ -94,3 +94,16 @@ export function post(fixture: OpenAIFixture, path: string, body: unknown, init: 
     ...init,
   });
 }
+
+/** Reads a chat stream to its end or failure: the delta texts received, and the error if any. */
+export async function drainChatStream(
+  stream: AsyncIterable<{ choices: { delta: { content?: string | null } }[] }>,
+): Promise<{ received: string[]; failure: unknown }> {
+  const received: string[] = [];
+  try {
+    for await (const chunk of stream) received.push(chunk.choices[0]?.delta.content ?? "");
+    return { received, failure: undefined };
+  } catch (failure) {
+    return { received, failure };
+  }
+}

@@ -11,7 +11,7 @@ import {
   IN_STREAM_ERROR_MESSAGE,
   splitIntoTokens,
 } from "../helpers/scripted-upstream/index.js";
-import { type OpenAIFixture, post, startOpenAIFixture, UPSTREAM_MODEL } from "./fixture.js";
+import { type OpenAIFixture, post, startOpenAIFixture, UPSTREAM_MODEL, drainChatStream } from "./fixture.js";
 
 let fixture: OpenAIFixture;
 let client: OpenAI;
@@ -196,13 +196,7 @@ describe("chat through to an OpenAI-compatible upstream", () => {
       messages: [{ role: "user", content: "hi" }],
       stream: true,
     });
-    const received: string[] = [];
-    const failure = await (async () => {
-      for await (const chunk of stream) received.push(chunk.choices[0]?.delta.content ?? "");
-    })().then(
-      () => undefined,
-      (err: unknown) => err,
-    );
+    const { received, failure } = await drainChatStream(stream);
     expect(failure).toBeInstanceOf(APIError);
     expect((failure as APIError).message).toMatch(message);
     expect(received.join("")).toBe(splitIntoTokens(DEFAULT_REPLY).slice(0, 2).join(""));

@@ -8,7 +8,7 @@ import { APIError, BadRequestError } from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { removeGeneratedModels, tinyLlamaModelPath } from "../helpers/gguf/tiny-llama-model.js";
 import { scriptedLogprob, splitIntoTokens } from "../helpers/scripted-upstream/index.js";
-import { type OpenAIFixture, post, startOpenAIFixture } from "./fixture.js";
+import { type OpenAIFixture, post, startOpenAIFixture, drainChatStream } from "./fixture.js";
 import { LOCAL_REPLY } from "./local-provider.js";
 
 let fixture: OpenAIFixture;
@@ -171,13 +171,7 @@ describe("chat completions, translated", () => {
       messages: [{ role: "user", content: "add" }],
       stream: true,
     });
-    const received: string[] = [];
-    const failure = await (async () => {
-      for await (const chunk of stream) received.push(chunk.choices[0]?.delta.content ?? "");
-    })().then(
-      () => undefined,
-      (err: unknown) => err,
-    );
+    const { received, failure } = await drainChatStream(stream);
     expect(failure).toBeInstanceOf(APIError);
     expect((failure as APIError).message).toContain("the local runtime crashed mid-answer");
     expect((failure as APIError).code).toBe("upstream_error");
