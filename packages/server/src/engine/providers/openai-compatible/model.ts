@@ -1,4 +1,3 @@
-import type { IncomingMessage } from "node:http";
 import type OpenAI from "openai";
 import { ApiError, invalidRequest } from "../../../errors.js";
 import type {
@@ -10,7 +9,7 @@ import type {
   PassthroughAnswer,
   PassthroughPath,
 } from "../provider.js";
-import type { RequestTarget } from "../remote/http-post.js";
+import type { RequestTarget, UpstreamResponse } from "../remote/http-post.js";
 import { type RemoteCaller, UpstreamCallCancelled } from "../remote/remote-call.js";
 import { chunksOrCancelled, RemoteModelLifetime, resultOrCancelled } from "../remote/remote-model.js";
 import { assembleStream, type StreamPiece } from "../remote/stream-assembly.js";
@@ -95,7 +94,7 @@ export class OpenAICompatibleModel implements LoadedModel {
     // As in generate/stream: a non-streaming server sends its headers only once the answer is done.
     const timeout = body.stream === true ? this.settings.connectTimeoutMs : this.settings.readTimeoutMs;
     const forwarded = { ...body, model: this.settings.model };
-    let response: IncomingMessage;
+    let response: UpstreamResponse;
     try {
       response = await this.caller.call(
         () =>

@@ -2,12 +2,11 @@
  * Byte passthrough to an OpenAI-compatible upstream (`LoadedModel.passthrough`): the client's
  * body goes up with only `model` rewritten, the upstream's response body comes back unparsed.
  */
-import type { IncomingMessage } from "node:http";
 import OpenAI from "openai";
 import { ApiError } from "../../../errors.js";
 import { upstreamError, upstreamTimeout } from "../../upstream-errors.js";
 import type { PassthroughAnswer, PassthroughPath } from "../provider.js";
-import { postJson, type RequestTarget, requestTarget } from "../remote/http-post.js";
+import { postJson, type RequestTarget, requestTarget, type UpstreamResponse } from "../remote/http-post.js";
 import { UpstreamReadTimeoutError } from "../remote/read-timeout-fetch.js";
 
 /** Upstream statuses that judge the forwarded body itself: the client's request is at fault. */
@@ -43,7 +42,7 @@ export async function forwardOnce(
   target: RequestTarget,
   body: Record<string, unknown>,
   options: { signal: AbortSignal; timeout: number; readTimeoutMs: number },
-): Promise<IncomingMessage> {
+): Promise<UpstreamResponse> {
   try {
     return await postJson(
       target,
@@ -92,28 +91,45 @@ function bodyFailure(err: unknown): ApiError {
  * to a typed error, and `settle` called exactly once when the body ended, failed or was
  * cancelled.
  */
-export function passthroughAnswer(response: IncomingMessage, settle: () => void): PassthroughAnswer {
+export function passthroughAnswer(response: UpstreamResponse, settle: () => void): PassthroughAnswer {
   let settled = false;
   const settleOnce = () => {
     if (settled) return;
     settled = true;
     settle();
   };
-  async function* body(): AsyncGenerator<Uint8Array> {
-    try {
-      for await (const chunk of response as AsyncIterable<Uint8Array>) yield chunk;
-    } catch (err) {
-      throw bodyFailure(err);
-    } finally {
+  const chunks = response.body[Symbol.asyncIterator]();
+  // A plain iterator rather than an async generator: one promise per chunk instead of several.
+  const body: AsyncIterableIterator<Uint8Array> = {
+    next: () =>
+      chunks.next().then(
+        (result) => {
+          if (result.done === true) settleOnce();
+          return result;
+        },
+        (err: unknown) => {
+          settleOnce();
+          throw bodyFailure(err);
+        },
+      ),
+    return: async () => {
       settleOnce();
-    }
-  }
-  const length = Number.parseInt(response.headers["content-length"] ?? "", 10);
+      return (await chunks.return?.()) ?? { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+  const header = (name: string) => {
+    const value = response.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+  const length = Number.parseInt(header("content-length") ?? "", 10);
   return {
-    status: response.statusCode ?? 200,
-    contentType: response.headers["content-type"] ?? "application/json",
+    status: response.status,
+    contentType: header("content-type") ?? "application/json",
     ...(Number.isSafeInteger(length) && length >= 0 ? { contentLength: length } : {}),
-    body: body(),
+    body,
     cancel() {
       response.destroy();
       settleOnce();
