@@ -3,7 +3,7 @@
  * The public id finds the stored record without a table scan; only the SHA-256 of the whole key
  * is stored, so a database leak does not leak usable keys.
  */
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { hash, randomBytes, timingSafeEqual } from "node:crypto";
 
 export const DEFAULT_API_KEY_PREFIX = "ais-";
 export const API_KEY_PREFIX_PATTERN = /^[A-Za-z0-9_-]{1,16}$/;
@@ -51,7 +51,8 @@ export function generateApiKey(prefix: string = DEFAULT_API_KEY_PREFIX): Generat
  * latency to every request.
  */
 export function hashApiKey(key: string): string {
-  return createHash("sha256").update(key, "utf8").digest("hex");
+  // The one-shot hash: about half the cost of createHash().update().digest() per request.
+  return hash("sha256", key, "hex");
 }
 
 /**
