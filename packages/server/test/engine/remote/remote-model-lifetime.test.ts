@@ -28,5 +28,8 @@ describe("RemoteModelLifetime", () => {
     link.release();
     caller.abort();
     expect(link.signal.aborted).toBe(false);
+    // Nor by an unload: a finished request is not cancelled again.
+    lifetime.unload();
+    expect(link.signal.aborted).toBe(false);
   });
 });
