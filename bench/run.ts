@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Benchmark, BenchResult } from "./lib/benchmark.js";
 import { envInt } from "./lib/benchmark.js";
+import { machineTicks, stealShare } from "./lib/cpu.js";
 
 const BENCHMARKS_DIR = join(import.meta.dirname, "benchmarks");
 
@@ -71,7 +72,21 @@ function table(rows: string[][], indent = "  "): string {
 
 const verdict = (ratio: number, minRatio: number) => (ratio >= minRatio ? "met" : "MISSED");
 
-function printResult(bench: Benchmark, result: BenchResult, seconds: number): void {
+/** How long it took, and how much CPU the host stole meanwhile (the run's reliability). */
+function runLine(seconds: number, steal: number | undefined): string {
+  if (steal === undefined) return `  (${seconds.toFixed(1)} s)`;
+  const percent = `${(steal * 100).toFixed(1)}%`;
+  return steal > 0.05
+    ? `  (${seconds.toFixed(1)} s; CPU steal ${percent}: the host was busy, run again before trusting these numbers)`
+    : `  (${seconds.toFixed(1)} s; CPU steal ${percent})`;
+}
+
+function printResult(
+  bench: Benchmark,
+  result: BenchResult,
+  seconds: number,
+  steal: number | undefined,
+): void {
   const [subject, baseline] = result.sides;
   const detailKeys = Object.keys(subject.details);
   const header = ["", `${subject.unit} (median)`, ...detailKeys];
@@ -88,7 +103,7 @@ function printResult(bench: Benchmark, result: BenchResult, seconds: number): vo
       (baseline.value === 0 ? " (baseline is zero!)" : ""),
   );
   for (const note of result.notes) console.log(`  · ${note}`);
-  console.log(`  (${seconds.toFixed(1)} s)`);
+  console.log(runLine(seconds, steal));
 }
 
 async function main(): Promise<number> {
@@ -110,10 +125,11 @@ async function main(): Promise<number> {
   for (const bench of benchmarks) {
     console.log(`${bench.name}: ${bench.description}`);
     const started = performance.now();
+    const ticks = machineTicks();
     try {
       const result = await withTimeout(bench.run(), timeoutSeconds, bench.name);
       const seconds = (performance.now() - started) / 1000;
-      printResult(bench, result, seconds);
+      printResult(bench, result, seconds, stealShare(ticks, machineTicks()));
       outcomes.push({ name: bench.name, target: bench.target, result, seconds });
     } catch (error) {
       const seconds = (performance.now() - started) / 1000;

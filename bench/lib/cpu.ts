@@ -27,3 +27,33 @@ export function ownCpuSeconds(): number {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1e6;
 }
+
+export interface MachineTicks {
+  steal: number;
+  total: number;
+}
+
+/** The machine's CPU ticks from /proc/stat (undefined where there is none). */
+export function machineTicks(): MachineTicks | undefined {
+  try {
+    const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "";
+    // cpu user nice system idle iowait irq softirq steal guest guest_nice (guest time is already in user).
+    const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    if (ticks.length < 8 || ticks.some((t) => !Number.isFinite(t))) return undefined;
+    return { steal: ticks[7]!, total: ticks.reduce((a, b) => a + b, 0) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The share of this VM's CPU time the hypervisor gave to others between two readings. A few
+ * percent is normal on shared hosts; well above that, every timing of the run is suspect.
+ */
+export function stealShare(
+  start: MachineTicks | undefined,
+  end: MachineTicks | undefined,
+): number | undefined {
+  if (start === undefined || end === undefined || end.total <= start.total) return undefined;
+  return (end.steal - start.steal) / (end.total - start.total);
+}
