@@ -107,7 +107,7 @@ function printResult(
 }
 
 async function main(): Promise<number> {
-  const timeoutSeconds = envInt("BENCH_TIMEOUT_SECONDS", 100);
+  const timeoutSeconds = envInt("BENCH_TIMEOUT_SECONDS", 180);
   const benchmarks = await loadBenchmarks(process.argv.slice(2));
   if (benchmarks.length === 0) {
     console.error(`no benchmark matches ${process.argv.slice(2).join(", ")}`);

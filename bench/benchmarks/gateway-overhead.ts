@@ -35,7 +35,7 @@ const request = (stream: boolean) =>
     ...(stream ? { stream: true } : {}),
   });
 
-type Route = "gateway" | "direct" | "portkey";
+type Route = "gateway" | "direct" | "portkey" | "floor";
 
 interface Side {
   route: Route;
@@ -209,6 +209,10 @@ export async function run(): Promise<BenchResult> {
     if (typeof apiKey !== "string") throw new Error("the gateway server sent no API key");
     const portkey = await startChildServer(serverScript("portkey.ts"));
     children.push(portkey);
+    const floor = await startChildServer(serverScript("minimal-proxy.ts"), {
+      env: { BENCH_UPSTREAM_URL: upstream.ready.url },
+    });
+    children.push(floor);
     // Our key goes to the upstream directly too: it ignores it, so both send the same bytes.
     const headers: Record<Route, Record<string, string>> = {
       gateway: { authorization: `Bearer ${apiKey}` },
@@ -218,15 +222,17 @@ export async function run(): Promise<BenchResult> {
         "x-portkey-provider": "openai",
         "x-portkey-custom-host": `${upstream.ready.url}/v1`,
       },
+      floor: {},
     };
     const urls: Record<Route, string> = {
       gateway: gateway.ready.url,
       direct: upstream.ready.url,
       portkey: portkey.ready.url,
+      floor: floor.ready.url,
     };
-    const servers: Record<Route, ChildServer> = { gateway, direct: upstream, portkey };
+    const servers: Record<Route, ChildServer> = { gateway, direct: upstream, portkey, floor };
 
-    const routes = (["gateway", "direct", "portkey"] as const).map((route) => ({
+    const routes = (["gateway", "direct", "portkey", "floor"] as const).map((route) => ({
       route,
       url: urls[route],
       headers: headers[route],
@@ -263,8 +269,10 @@ export async function run(): Promise<BenchResult> {
     const gwSse = side("gateway", true, 1);
     const directSse = side("direct", true, 1);
     const pkSse = side("portkey", true, 1);
+    const floorJson = side("floor", false, 1);
+    const floorSse = side("floor", true, 1);
     await alternate(
-      [gwJson, directJson, pkJson, gwSse, directSse, pkSse],
+      [gwJson, directJson, pkJson, floorJson, gwSse, directSse, pkSse, floorSse],
       rounds,
       latencySeconds,
       Math.min(warmupSeconds, 1),
@@ -304,6 +312,8 @@ export async function run(): Promise<BenchResult> {
     const addedSse = added(gwSse, directSse);
     const portkeyJson = added(pkJson, directJson);
     const portkeySse = added(pkSse, directSse);
+    const floorAddedJson = added(floorJson, directJson);
+    const floorAddedSse = added(floorSse, directSse);
     const cpu32 = cpuUsPerRequest(gw32);
     const cpuJson1 = cpuUsPerRequest(gwJson);
     const cpuSse1 = cpuUsPerRequest(gwSse);
@@ -318,6 +328,10 @@ export async function run(): Promise<BenchResult> {
         `added latency at one connection: JSON p50 +${formatMs(addedJson.p50)}, p99 +${formatMs(addedJson.p99)}; ` +
           `SSE p50 +${formatMs(addedSse.p50)}, p99 +${formatMs(addedSse.p99)} ` +
           `(Portkey: JSON p50 +${formatMs(portkeyJson.p50)}, SSE p50 +${formatMs(portkeySse.p50)})`,
+        `the floor, a bare undici proxy in Node (servers/minimal-proxy.ts: no auth, no validation, nothing ` +
+          `recorded), adds JSON p50 +${formatMs(floorAddedJson.p50)}, SSE p50 +${formatMs(floorAddedSse.p50)}: ` +
+          `the cost of one more hop through a Node process on this machine; aiservice adds ` +
+          `+${formatMs(addedJson.p50 - floorAddedJson.p50)} (JSON) / +${formatMs(addedSse.p50 - floorAddedSse.p50)} (SSE) over it`,
         `gateway CPU per proxied request: ${us(cpu32)} (JSON, 32 connections), ${us(cpuJson1)} (JSON, 1 connection), ` +
           `${us(cpuSse1)} (SSE, 1 connection); the upstream's own CPU per request meanwhile: ` +
           `${upstreamPerRequest(gw32)} / ${upstreamPerRequest(gwJson)} / ${upstreamPerRequest(gwSse)}; ` +
@@ -331,9 +345,9 @@ export async function run(): Promise<BenchResult> {
         `"server CPU/req" and "server CPU" are each gateway child's own, and the upstream child's for "directly" ` +
           `(/proc/<pid>/stat, 10 ms ticks, summed over the rounds / requests served)`,
         `${rounds} alternating rounds × ${seconds} s per side at ${CONNECTIONS} connections after ${warmupSeconds} s ` +
-          `of warm-up each, then ${rounds} × ${latencySeconds} s per side at 1 connection (JSON and SSE); ` +
+          `of warm-up each, then ${rounds} × ${latencySeconds} s per side at 1 connection (JSON and SSE, the floor too); ` +
           `autocannon in the runner process; upstream, gateway and runner each in their own process`,
-        `checked first: all three routes answer 200 with the same completion "${completion}" (JSON and SSE), ` +
+        `checked first: all four routes answer 200 with the same completion "${completion}" (JSON and SSE), ` +
           `ours 401 without the key; ours served by ${typeof serverModule === "string" ? serverModule : "?"}, ` +
           `Portkey by ${String(portkey.ready.serverModule)}`,
         ...(cpuProfileFlags().length === 0
