@@ -229,9 +229,10 @@ export function postJson(
       }
     };
     signal.addEventListener("abort", onAbort, { once: true });
-    const cleanup = () => clearTimeout(timer);
+    const stopTimer = () => clearTimeout(timer);
+    /** Nothing of this request is pending any more: no timer, no listener on the caller's signal. */
     const finish = () => {
-      cleanup();
+      stopTimer();
       signal.removeEventListener("abort", onAbort);
     };
 
@@ -251,8 +252,8 @@ export function postJson(
       {
         onRequestStart(ctl) {
           controller = ctl;
-          // Failed (timeout, abort) before undici got this far.
-          if (closed) ctl.abort(new OpenAI.APIUserAbortError());
+          // Given up (timeout, abort) before undici got this far: the caller already has its error.
+          if (closed) ctl.abort(new Error("the request was given up before it was sent"));
         },
         onResponseStart(ctl, status, responseHeaders) {
           // 1xx informational answers come before the real one.
@@ -266,7 +267,8 @@ export function postJson(
             return;
           }
           answered = true;
-          cleanup();
+          // The signal stays watched: an abort now closes the body.
+          stopTimer();
           const answeredBody = body;
           resolvePromise({
             status,
