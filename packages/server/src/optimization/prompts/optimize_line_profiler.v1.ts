@@ -1,20 +1,18 @@
 /** `/ai/optimize-line-profiler`: candidates guided by the per-line timings of the original. */
-import { CANDIDATE_CLOSING, candidateSystem, paragraphs, section, templatesFor } from "./template-kit.js";
+import {
+  CANDIDATE_CLOSING,
+  CANDIDATE_INPUTS,
+  candidateSystem,
+  paragraphs,
+  section,
+  templatesFor,
+} from "./template-kit.js";
 
 export const OPTIMIZE_LINE_PROFILER_PROMPTS_V1 = templatesFor("optimize_line_profiler", 1, (language) => ({
   system: candidateSystem(language),
   user: paragraphs(
     "Make the function in the code below run faster, guided by where it actually spends its time. Target: {{language}} {{language_version}}.",
-    section(
-      "Code you may rewrite (markdown blocks, each tagged with its file path; the first holds the function to optimize):",
-      "code",
-      "source_code",
-    ),
-    section(
-      "Read-only context: definitions the code uses, for reference only; do not rewrite them (empty when there is none):",
-      "read_only_context",
-      "dependency_code",
-    ),
+    CANDIDATE_INPUTS,
     section(
       "Line profile of the original code, measured on its test inputs (per function: Hits, Time, Per Hit, % Time, Line Contents):",
       "line_profile",

@@ -37,6 +37,20 @@ export function section(caption: string, tag: string, placeholder: string): stri
   return `${caption}\n<${tag}>\n{{${placeholder}}}\n</${tag}>`;
 }
 
+/** The code an endpoint that writes a fresh candidate may rewrite, then its read-only context. */
+export const CANDIDATE_INPUTS = paragraphs(
+  section(
+    "Code you may rewrite (markdown blocks, each tagged with its file path; the first holds the function to optimize):",
+    "code",
+    "source_code",
+  ),
+  section(
+    "Read-only context: definitions the code uses, for reference only; do not rewrite them (empty when there is none):",
+    "read_only_context",
+    "dependency_code",
+  ),
+);
+
 /** What the model is, and what happens to its answer: shared by every candidate endpoint. */
 export function candidateSystem(language: PromptLanguage): string {
   return paragraphs(
