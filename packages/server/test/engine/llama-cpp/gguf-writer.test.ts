@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readGgufFileInfo } from "node-llama-cpp";
 import { describe, expect, it } from "vitest";
-import { gguf, toFloat16Bits, writeGguf } from "../../helpers/gguf/gguf-writer.js";
+import { encodeGguf, gguf, toFloat16Bits, writeGguf } from "../../helpers/gguf/gguf-writer.js";
 
 describe("GGUF writer", () => {
   it("writes metadata of every type and aligned tensors that a real reader reads back", async () => {
@@ -69,5 +69,42 @@ describe("GGUF writer", () => {
     expect(toFloat16Bits(1e6)).toBe(0x7c00); // overflow → infinity
     expect(toFloat16Bits(2 ** -24)).toBe(0x0001); // smallest subnormal
     expect(toFloat16Bits(0)).toBe(0);
+  });
+
+  it("quantizes q4_0 blocks exactly as ggml's reference quantizer", async () => {
+    // One block of 32 values -8, -7.5, …, 7.5: the largest magnitude is -8, so the scale is
+    // -8 / -8 = 1 and each value v becomes trunc(v + 8.5), clamped to 15.
+    const values = Float32Array.from({ length: 32 }, (_, j) => (j - 16) / 2);
+    const file = encodeGguf({
+      metadata: {},
+      tensors: [{ name: "q", dims: [32], type: "q4_0", data: values }],
+    });
+    const quant = (j: number) => Math.min(15, Math.trunc((j - 16) / 2 + 8.5));
+    const expected = Buffer.alloc(18);
+    expected.writeUInt16LE(toFloat16Bits(1), 0);
+    for (let j = 0; j < 16; j++) expected[2 + j] = quant(j) | (quant(j + 16) << 4);
+    // The tensor data is the file's last 32-byte-aligned section.
+    const data = file.subarray(file.length - 32, file.length - 32 + 18);
+    expect([...data]).toEqual([...expected]);
+    expect(data[2]).toBe(0x80); // value 0 (-8) → 0 in the low nibble, value 16 (0) → 8 in the high one
+
+    const dir = await mkdtemp(join(tmpdir(), "aiservice-gguf-writer-"));
+    try {
+      const path = join(dir, "q4.gguf");
+      await writeGguf(path, {
+        metadata: { "general.architecture": gguf.str("llama") },
+        tensors: [{ name: "q", dims: [64, 2], type: "q4_0", data: new Float32Array(128).fill(0.25) }],
+      });
+      const info = await readGgufFileInfo(path, { logWarnings: false });
+      expect(info.tensorInfo?.map((x) => [x.name, x.ggmlType])).toEqual([["q", 2]]); // GGML_TYPE_Q4_0
+      expect(() =>
+        encodeGguf({
+          metadata: {},
+          tensors: [{ name: "odd", dims: [40], type: "q4_0", data: new Float32Array(40) }],
+        }),
+      ).toThrow(/multiple of 32/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * A minimal GGUF v3 writer (https://github.com/ggml-org/ggml/blob/master/docs/gguf.md): header,
- * typed metadata key/values, tensor infos, aligned f32/f16 tensor data. Just enough for tests to
- * build real models that llama.cpp loads; no quantized types.
+ * typed metadata key/values, tensor infos, aligned f32, f16 or q4_0 tensor data. Just enough for
+ * tests and benchmarks to build real models that llama.cpp loads; q4_0 is the one quantized type,
+ * because CPUs run it on the same repacked 4-bit kernels as the Q4_K_M models users download.
  */
 import { writeFile } from "node:fs/promises";
 
@@ -52,7 +53,7 @@ export const gguf = {
 };
 
 /** ggml tensor types this writer can store. */
-const TENSOR_TYPE = { f32: 0, f16: 1 } as const;
+const TENSOR_TYPE = { f32: 0, f16: 1, q4_0: 2 } as const;
 export type GgufTensorType = keyof typeof TENSOR_TYPE;
 
 export interface GgufTensor {
@@ -170,7 +171,12 @@ function valueSize(value: GgufValue): number {
 
 const alignUp = (n: number, alignment: number) => Math.ceil(n / alignment) * alignment;
 const elementCount = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
-const tensorBytes = (t: GgufTensor) => elementCount(t.dims) * (t.type === "f32" ? 4 : 2);
+/** q4_0: blocks of 32 values, an f16 scale and 16 bytes of 4-bit quants each. */
+const Q4_0_BLOCK = { values: 32, bytes: 18 } as const;
+const tensorBytes = (t: GgufTensor) =>
+  t.type === "q4_0"
+    ? (elementCount(t.dims) / Q4_0_BLOCK.values) * Q4_0_BLOCK.bytes
+    : elementCount(t.dims) * (t.type === "f32" ? 4 : 2);
 
 /** Serializes a GGUF v3 file into one buffer. */
 export function encodeGguf(file: GgufFile): Buffer {
@@ -228,13 +234,38 @@ export function encodeGguf(file: GgufFile): Buffer {
         sink.buffer,
         start,
       );
-    } else {
+    } else if (tensor.type === "f16") {
       const halves = new Uint16Array(tensor.data.length);
       for (let j = 0; j < tensor.data.length; j++) halves[j] = toFloat16Bits(tensor.data[j] ?? 0);
       Buffer.from(halves.buffer).copy(sink.buffer, start);
+    } else {
+      quantizeQ4_0(tensor.data, sink.buffer, start);
     }
   });
   return sink.buffer;
+}
+
+/**
+ * ggml's reference q4_0 quantizer (quantize_row_q4_0_ref): per block, the value of largest
+ * magnitude, sign kept, maps to -8, so the scale is max / -8 and the quants use all of 0..15.
+ */
+function quantizeQ4_0(data: Float32Array, out: Buffer, start: number): void {
+  const { values, bytes } = Q4_0_BLOCK;
+  if (data.length % values !== 0)
+    throw new Error(`q4_0 needs a multiple of ${values} values, got ${data.length}`);
+  for (let block = 0; block < data.length / values; block++) {
+    const x = data.subarray(block * values, (block + 1) * values);
+    const at = start + block * bytes;
+    let max = 0;
+    for (const v of x) if (Math.abs(v) > Math.abs(max)) max = v;
+    const d = max / -8;
+    const id = d === 0 ? 0 : 1 / d;
+    out.writeUInt16LE(toFloat16Bits(d), at);
+    const quant = (v: number) => Math.min(15, Math.trunc(v * id + 8.5));
+    // Byte j holds value j in its low nibble and value j + 16 in its high nibble.
+    for (let j = 0; j < values / 2; j++)
+      out[at + 2 + j] = quant(x[j] ?? 0) | (quant(x[j + values / 2] ?? 0) << 4);
+  }
 }
 
 export async function writeGguf(path: string, file: GgufFile): Promise<void> {

@@ -123,8 +123,7 @@ export async function generateTinyLlamaModel(
   const metadata: Record<string, GgufValue> = {
     "general.architecture": gguf.str("llama"),
     "general.name": gguf.str(`tiny-llama-${o.layers}x${o.dims}`),
-    // LLAMA_FTYPE_ALL_F32 = 0, LLAMA_FTYPE_MOSTLY_F16 = 1
-    "general.file_type": gguf.u32(o.tensorType === "f32" ? 0 : 1),
+    "general.file_type": gguf.u32(FILE_TYPE[o.tensorType]),
     "llama.vocab_size": gguf.u32(nVocab),
     "llama.context_length": gguf.u32(o.contextLength),
     "llama.embedding_length": gguf.u32(o.dims),
@@ -156,6 +155,9 @@ export async function generateTinyLlamaModel(
 
   await writeGguf(path, { metadata: { ...metadata, ...o.metadata }, tensors });
 }
+
+/** llama.cpp's LLAMA_FTYPE_* for a model whose matrices all have one type. */
+const FILE_TYPE: Record<GgufTensorType, number> = { f32: 0, f16: 1, q4_0: 2 };
 
 let cacheDir: Promise<string> | undefined;
 const cache = new Map<string, Promise<string>>();
