@@ -133,6 +133,30 @@ describe("llama-cpp provider: parallel sequences", () => {
     }
   });
 
+  it("keeps generating for everyone while one consumer stops reading or cancels", async () => {
+    const model = await loadTiny(4);
+    try {
+      // Neither read any further nor cancelled: its finished step must not hold the others back.
+      const idle = await openStream(model, completion("idle", 40));
+      await idle.first;
+      const controller = new AbortController();
+      const cancelled = collect(model.stream({ ...completion("gone", 200), signal: controller.signal }));
+      const answers = Promise.all(["x", "y"].map((p) => model.generate(completion(p, 30))));
+      setTimeout(() => controller.abort(), 20);
+      const [results, cancelledChunks] = await Promise.all([answers, cancelled]);
+      for (const result of results) {
+        expect(result.finishReason).not.toBe("cancelled");
+        expect(result.usage.completionTokens).toBeGreaterThan(0);
+      }
+      expect(cancelledChunks.at(-1)?.finishReason).toBe("cancelled");
+      const rest = await idle.drain();
+      expect(rest.at(-1)?.finishReason).toBeDefined();
+      await until(() => model.sequenceStats.active === 0);
+    } finally {
+      await model.unload();
+    }
+  });
+
   it("queues requests beyond parallelSequences and serves them first-in, first-out", async () => {
     const model = await loadTiny(2);
     try {

@@ -47,6 +47,23 @@ describe("llama-cpp provider: load", () => {
   });
 });
 
+describe("llama-cpp provider: 4-bit weights", () => {
+  it("loads and runs a q4_0 model on parallel sequences", async () => {
+    const provider = await tinyProvider(cache.path, { parallelSequences: 4 }, { tensorType: "q4_0" });
+    const q4 = await provider.load();
+    try {
+      const results = await Promise.all(
+        ["a", "b", "c", "d"].map((prompt) =>
+          q4.generate({ input: { kind: "completion", prompt }, sampling: { maxTokens: 12 }, logprobs: true }),
+        ),
+      );
+      for (const result of results) expectWellFormed(result, 12);
+    } finally {
+      await q4.unload();
+    }
+  });
+});
+
 describe("llama-cpp provider: generate", () => {
   it("answers a chat through the GGUF chat template", async () => {
     const result = await model.generate({

@@ -17,6 +17,11 @@ export interface GenerationRun {
   maxNewTokens: number;
   logprobs: boolean;
   signal: AbortSignal | undefined;
+  /**
+   * Starts one evaluation step (the prompt, then each next token). With parallel sequences it
+   * lines the step up with the other sequences' steps (see StepGate); otherwise it calls at once.
+   */
+  startStep: <T>(evaluate: () => Promise<T>) => Promise<T>;
   /** Called once the sequence has no evaluation in flight any more and may serve another request. */
   onSequenceIdle: () => void;
 }
@@ -103,7 +108,7 @@ export async function* generateChunks(run: GenerationRun): AsyncGenerator<Genera
         finishReason = "length";
         break;
       }
-      const next = steps.next();
+      const next = run.startStep(() => steps.next());
       next.catch(() => undefined); // abandoned on cancel; its failure must not surface as unhandled
       const step = await Promise.race([next, aborted]);
       if (step === ABORTED) {

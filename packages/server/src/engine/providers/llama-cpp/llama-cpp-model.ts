@@ -1,7 +1,7 @@
 /**
  * A GGUF model in memory: one llama.cpp context whose sequences serve concurrent requests.
  */
-import type { ChatWrapper, LlamaContext, LlamaModel } from "node-llama-cpp";
+import type { ChatWrapper, LlamaContext, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
 import { ApiError, invalidRequest } from "../../../errors.js";
 import type {
   FinishReason,
@@ -12,13 +12,16 @@ import type {
   ModelCapabilities,
   TokenProbability,
 } from "../provider.js";
-import { generateChunks } from "./generation.js";
+import { type GenerationRun, generateChunks } from "./generation.js";
 import { buildPrompt, chatWrapperFor } from "./prompt.js";
 import { SequencePool } from "./sequence-pool.js";
+import { StepGate } from "./step-gate.js";
 
 export class LlamaCppModel implements LoadedModel {
   readonly capabilities: ModelCapabilities;
   private readonly pool: SequencePool;
+  /** Only where sequences can share a decode. */
+  private readonly gate: StepGate | undefined;
   private readonly chatWrapper: ChatWrapper | undefined;
   private unloading: Promise<void> | undefined;
 
@@ -29,6 +32,7 @@ export class LlamaCppModel implements LoadedModel {
     parallelSequences: number,
   ) {
     this.pool = new SequencePool(context, parallelSequences);
+    this.gate = parallelSequences > 1 ? new StepGate() : undefined;
     this.chatWrapper = chatWrapperFor(model);
     const { prefix, suffix, middle } = model.tokens.infill;
     this.capabilities = {
@@ -92,6 +96,7 @@ export class LlamaCppModel implements LoadedModel {
         maxNewTokens: Math.min(maxTokens ?? Number.POSITIVE_INFINITY, contextSize - prompt.tokens.length),
         logprobs: request.logprobs === true,
         signal: request.signal,
+        startStep: this.stepStarter(sequence),
         onSequenceIdle: () => this.pool.release(sequence),
       });
     } catch (err) {
@@ -108,6 +113,13 @@ export class LlamaCppModel implements LoadedModel {
       await this.model.dispose();
     })();
     return this.unloading;
+  }
+
+  private stepStarter(sequence: LlamaContextSequence): GenerationRun["startStep"] {
+    const gate = this.gate;
+    if (gate === undefined) return (evaluate) => evaluate();
+    const seat = this.pool.seatOf(sequence);
+    return (evaluate) => gate.step(seat, evaluate);
   }
 
   private assertLoaded(): void {

@@ -14,6 +14,7 @@ export class SequencePool {
   /** Most recently released last: the next request reuses the freshest KV cache (shared prefixes). */
   private readonly free: LlamaContextSequence[] = [];
   private readonly waiters: Waiter[] = [];
+  private readonly seats = new Map<LlamaContextSequence, number>();
   private created = 0;
   private active = 0;
   private closedReason: Error | undefined;
@@ -25,6 +26,15 @@ export class SequencePool {
 
   get stats(): { active: number; queued: number; size: number } {
     return { active: this.active, queued: this.waiters.length, size: this.size };
+  }
+
+  /**
+   * The sequence's id in the context. node-llama-cpp hands out ids 0, 1, 2… in creation order and
+   * reuses only those of disposed sequences; the pool creates sequences one by one and never
+   * disposes one, so the creation order is the id (which node-llama-cpp does not expose).
+   */
+  seatOf(sequence: LlamaContextSequence): number {
+    return this.seats.get(sequence) ?? 0;
   }
 
   /** Resolves with a sequence for the caller alone; rejects with the signal's reason on abort. */
@@ -74,11 +84,14 @@ export class SequencePool {
     this.closedReason = reason;
     for (const waiter of this.waiters.splice(0)) waiter.reject(reason);
     this.free.length = 0;
+    this.seats.clear();
     this.active = 0;
   }
 
   private create(): LlamaContextSequence {
+    const sequence = this.context.getSequence();
+    this.seats.set(sequence, this.created);
     this.created += 1;
-    return this.context.getSequence();
+    return sequence;
   }
 }
