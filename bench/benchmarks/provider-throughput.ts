@@ -198,7 +198,8 @@ export async function run(): Promise<BenchResult> {
         `same work checked: both sides generate exactly ${maxTokens} tokens (no end-of-generation token within the ` +
           `budget) and the same text; direct = sequence.evaluate() with the provider's KV prefix reuse`,
         `not compared, for attribution: node-llama-cpp + evaluateWithMetadata({ confidence: true }) (what the provider ` +
-          `asks for on every request, for logprobs) ${formatInt(withConfidence.value)} tokens/s ` +
+          `asks for when a request wants logprobs, as /v1/ai/inference/completion does for its confidence) ` +
+          `${formatInt(withConfidence.value)} tokens/s ` +
           `(${withConfidence.details.rounds}) = ${(withConfidence.value / baseline.value).toFixed(3)} × direct; ` +
           `provider / that = ${(subject.value / withConfidence.value).toFixed(3)} (text decoder, stop strings, pool, async layers)`,
         `CPU = this process's CPU time / wall time (JS thread + llama.cpp threads)`,

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { envInt } from "./benchmark.js";
+import type { GgufTensorType } from "../../packages/server/test/helpers/gguf/gguf-writer.js";
 import { ownCpuSeconds } from "./cpu.js";
 
 /** llama.cpp threads per context on both sides (`BENCH_LLAMA_THREADS`, default 1). */
@@ -29,12 +30,20 @@ export interface BenchModel {
   remove(): Promise<void>;
 }
 
+/** Weight type of the generated model: `BENCH_TENSOR_TYPE` (f32, f16, q4_0), else the benchmark's own. */
+const tensorType = (fallback: GgufTensorType): GgufTensorType => {
+  const chosen = process.env.BENCH_TENSOR_TYPE;
+  if (chosen === undefined || chosen === "") return fallback;
+  if (chosen === "f32" || chosen === "f16" || chosen === "q4_0") return chosen;
+  throw new Error(`BENCH_TENSOR_TYPE must be f32, f16 or q4_0, not ${JSON.stringify(chosen)}`);
+};
+
 /**
- * Writes `BENCH_MODEL` (8 layers × 512 dims, f16, 8192-token vocabulary, ~68 MB: ~3 ms of
- * compute per token on one core) into a fresh temp dir. The generator is imported lazily so that
- * `npm run bench -- middleware` does not load it.
+ * Writes `BENCH_MODEL` (8 layers × 512 dims, 8192-token vocabulary, f16 unless the benchmark or
+ * `BENCH_TENSOR_TYPE` says otherwise: ~68 MB, ~3 ms of compute per token on one core) into a fresh
+ * temp dir. The generator is imported lazily so that `npm run bench -- middleware` does not load it.
  */
-export async function generateBenchModel(): Promise<BenchModel> {
+export async function generateBenchModel(defaultTensorType: GgufTensorType = "f16"): Promise<BenchModel> {
   const { BENCH_MODEL, generateTinyLlamaModel } =
     await import("../../packages/server/test/helpers/gguf/tiny-llama-model.js");
   const dir = await mkdtemp(join(tmpdir(), "aiservice-bench-gguf-"));
@@ -47,8 +56,8 @@ export async function generateBenchModel(): Promise<BenchModel> {
   };
   try {
     const path = join(dir, "bench-model.gguf");
-    await generateTinyLlamaModel(path, BENCH_MODEL);
-    const o = BENCH_MODEL;
+    const o = { ...BENCH_MODEL, tensorType: tensorType(defaultTensorType) };
+    await generateTinyLlamaModel(path, o);
     const summary =
       `generated llama GGUF: ${o.layers} layers × ${o.dims} dims, ffn ${o.ffn}, vocab ${o.vocab}, ` +
       `${o.tensorType}, random weights (fixed seed)`;
