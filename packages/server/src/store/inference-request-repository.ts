@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Database } from "./schema.js";
 
 export type InferenceRequestStatus = "queued" | "running" | "completed" | "failed";
@@ -78,11 +78,10 @@ export class InferenceRequestRepository {
     for (const { id } of candidates) {
       const claimed = await this.db
         .updateTable("inference_requests")
-        .set((eb) => ({
-          status: "running",
-          started_at: new Date().toISOString(),
-          attempts: eb("attempts", "+", 1),
-        }))
+        .set((eb) => {
+          const now = new Date().toISOString();
+          return { status: "running", started_at: now, heartbeat_at: now, attempts: eb("attempts", "+", 1) };
+        })
         .where("id", "=", id)
         .where("status", "=", "queued")
         .executeTakeFirst();
@@ -91,8 +90,17 @@ export class InferenceRequestRepository {
     return undefined;
   }
 
-  async finish(id: string, outcome: { result: unknown } | { error: unknown }): Promise<void> {
-    await this.db
+  /**
+   * Stores the outcome of the run that claimed the request as attempt `attempt`. A run that lost
+   * its claim (taken back after its heartbeat stopped, and claimed again elsewhere) stores
+   * nothing and gets false: the later run's outcome is the one that counts.
+   */
+  async finish(
+    id: string,
+    attempt: number,
+    outcome: { result: unknown } | { error: unknown },
+  ): Promise<boolean> {
+    const updated = await this.db
       .updateTable("inference_requests")
       .set({
         status: "result" in outcome ? "completed" : "failed",
@@ -101,20 +109,35 @@ export class InferenceRequestRepository {
         completed_at: new Date().toISOString(),
       })
       .where("id", "=", id)
+      .where("attempts", "=", attempt)
+      // Taken back but not claimed again yet: the answer is still welcome.
+      .where("status", "in", ["running", "queued"])
+      .executeTakeFirst();
+    return Number(updated.numUpdatedRows) === 1;
+  }
+
+  /** Renews the heartbeat of requests this process is running. */
+  async heartbeat(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .updateTable("inference_requests")
+      .set({ heartbeat_at: new Date().toISOString() })
+      .where("id", "in", [...ids])
+      .where("status", "=", "running")
       .execute();
   }
 
   /**
    * Puts running requests back in the queue: interrupted by a shutdown (`ids`) or a crash (all,
-   * or those started before `startedBefore` when other live processes may still be running some;
-   * `exceptIds` are the caller's own, still running).
+   * or those whose heartbeat is older than `silentSince` when other live processes may still be
+   * running some; `exceptIds` are the caller's own, still running).
    */
   async requeue(
-    filter: { ids?: readonly string[]; startedBefore?: Date; exceptIds?: readonly string[] } = {},
+    filter: { ids?: readonly string[]; silentSince?: Date; exceptIds?: readonly string[] } = {},
   ): Promise<number> {
     let query = this.db
       .updateTable("inference_requests")
-      .set({ status: "queued", started_at: null })
+      .set({ status: "queued", started_at: null, heartbeat_at: null })
       .where("status", "=", "running");
     if (filter.ids !== undefined) {
       if (filter.ids.length === 0) return 0;
@@ -122,8 +145,9 @@ export class InferenceRequestRepository {
     }
     if (filter.exceptIds !== undefined && filter.exceptIds.length > 0)
       query = query.where("id", "not in", [...filter.exceptIds]);
-    if (filter.startedBefore !== undefined)
-      query = query.where("started_at", "<", filter.startedBefore.toISOString());
+    // Rows from before heartbeats existed have none: their start is their last sign of life.
+    if (filter.silentSince !== undefined)
+      query = query.where(sql`coalesce(heartbeat_at, started_at)`, "<", filter.silentSince.toISOString());
     return Number((await query.executeTakeFirst()).numUpdatedRows);
   }
 }

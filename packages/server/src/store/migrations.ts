@@ -157,6 +157,14 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropTable("optimization_calls").execute();
     },
   },
+  "0005_inference_heartbeat": {
+    async up(db: AnyDatabase): Promise<void> {
+      await db.schema.alterTable("inference_requests").addColumn("heartbeat_at", "text").execute();
+    },
+    async down(db: AnyDatabase): Promise<void> {
+      await db.schema.alterTable("inference_requests").dropColumn("heartbeat_at").execute();
+    },
+  },
 };
 
 /** Applies every pending migration; throws an Error naming the migration that failed. */

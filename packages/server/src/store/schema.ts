@@ -61,6 +61,8 @@ export interface InferenceRequestsTable {
   attempts: Generated<number>;
   created_at: string;
   started_at: string | null;
+  /** Renewed by the process running it: a request whose heartbeat stopped is taken back. */
+  heartbeat_at: string | null;
   completed_at: string | null;
 }
 

@@ -112,4 +112,57 @@ describe.each([
       expect((await store.inferenceRequests.get(ownId))?.attempts).toBe(1);
     },
   );
+
+  it.skipIf(skip)("leaves a live replica's long request alone: its heartbeat keeps it", async () => {
+    const store = await open();
+    const runs: string[] = [];
+    const replica = (name: string) => {
+      const queue = new AsyncRequestQueue({
+        repository: store.inferenceRequests,
+        logger: createLogger("silent"),
+        singleProcess: false,
+        staleAfterMs: 300,
+        pollIntervalMs: 20,
+      });
+      queue.register("echo", async (body) => {
+        runs.push(name);
+        // Three times the stale limit: only the heartbeat tells the other replica it is alive.
+        await sleep(900);
+        return body;
+      });
+      cleanups.push(() => queue.stop());
+      return queue;
+    };
+    const first = replica("first");
+    await first.start();
+    await store.inferenceRequests.insert({ id: "long", principalId: "p", kind: "echo", body: { n: 1 } });
+    await waitForStatus(store, "long", "running");
+    // The second replica starts (and sweeps) while the first is running the request.
+    await replica("second").start();
+    await waitForStatus(store, "long", "completed");
+    expect(runs).toEqual(["first"]);
+    const record = await store.inferenceRequests.get("long");
+    expect(record?.attempts).toBe(1);
+    expect(record?.result).toEqual({ n: 1 });
+  });
+
+  it.skipIf(skip)("keeps the later run's outcome when a run that lost its claim finishes", async () => {
+    const store = await open();
+    await store.inferenceRequests.insert({ id: "r", principalId: "p", kind: "echo", body: {} });
+    const firstRun = await store.inferenceRequests.claimNext();
+    // Its replica went silent: taken back and claimed again elsewhere.
+    expect(await store.inferenceRequests.requeue({ silentSince: new Date(Date.now() + 1_000) })).toBe(1);
+    const secondRun = await store.inferenceRequests.claimNext();
+    expect([firstRun?.attempts, secondRun?.attempts]).toEqual([1, 2]);
+    expect(await store.inferenceRequests.finish("r", 2, { result: "second" })).toBe(true);
+    expect(await store.inferenceRequests.finish("r", 1, { result: "first" })).toBe(false);
+    expect((await store.inferenceRequests.get("r"))?.result).toBe("second");
+
+    // Taken back but not claimed again: the late answer is still stored, and nobody runs it again.
+    await store.inferenceRequests.insert({ id: "q", principalId: "p", kind: "echo", body: {} });
+    await store.inferenceRequests.claimNext();
+    await store.inferenceRequests.requeue({ silentSince: new Date(Date.now() + 1_000) });
+    expect(await store.inferenceRequests.finish("q", 1, { result: "late" })).toBe(true);
+    expect(await store.inferenceRequests.claimNext()).toBeUndefined();
+  });
 });

@@ -17,8 +17,9 @@ export interface AsyncRequestQueueOptions {
   /** How often an idle worker looks for work queued by other replicas. */
   pollIntervalMs?: number;
   /**
-   * Running requests older than this are taken back (their process died), at start-up and
-   * periodically. A single-process SQLite deployment takes back all of them at start-up.
+   * Running requests whose process has not renewed their heartbeat for this long are taken back
+   * (the process died), at start-up and periodically; each process renews its own three times
+   * per period. A single-process SQLite deployment takes back all of them at start-up.
    */
   staleAfterMs?: number;
   singleProcess: boolean;
@@ -41,6 +42,7 @@ export class AsyncRequestQueue {
   private readonly concurrency: number;
   private timer: NodeJS.Timeout | undefined;
   private sweeper: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
   private stopped = true;
   private pumping = false;
 
@@ -73,10 +75,11 @@ export class AsyncRequestQueue {
   async start(): Promise<void> {
     this.stopped = false;
     // Alone on its database (SQLite), every running request was interrupted. With replicas
-    // sharing one, only requests running for longer than any should take are taken back, at
-    // start-up and then periodically, so a crashed replica's work does not wait for a restart.
+    // sharing one, only requests whose replica stopped renewing their heartbeat are taken back,
+    // at start-up and then periodically, so a crashed replica's work does not wait for a restart
+    // and a live replica's long request is never run twice.
     const resumed = await this.options.repository.requeue(
-      this.options.singleProcess ? {} : { startedBefore: this.staleBefore() },
+      this.options.singleProcess ? {} : { silentSince: this.staleBefore() },
     );
     if (resumed > 0) this.options.logger.info({ resumed }, "resuming interrupted async inference requests");
     this.timer = setInterval(() => this.pump(), this.options.pollIntervalMs ?? 1_000);
@@ -84,6 +87,8 @@ export class AsyncRequestQueue {
     if (!this.options.singleProcess) {
       this.sweeper = setInterval(() => void this.takeBackStale(), Math.min(this.staleAfterMs() / 2, 60_000));
       this.sweeper.unref();
+      this.heartbeat = setInterval(() => void this.renewHeartbeats(), this.staleAfterMs() / 3);
+      this.heartbeat.unref();
     }
     this.pump();
   }
@@ -93,6 +98,7 @@ export class AsyncRequestQueue {
     this.stopped = true;
     clearInterval(this.timer);
     clearInterval(this.sweeper);
+    clearInterval(this.heartbeat);
     const ids = [...this.running.keys()];
     for (const controller of this.running.values()) controller.abort(new Error("server shutting down"));
     await this.options.repository.requeue({ ids });
@@ -109,7 +115,7 @@ export class AsyncRequestQueue {
   private async takeBackStale(): Promise<void> {
     try {
       const taken = await this.options.repository.requeue({
-        startedBefore: this.staleBefore(),
+        silentSince: this.staleBefore(),
         exceptIds: [...this.running.keys()],
       });
       if (taken > 0) {
@@ -118,6 +124,14 @@ export class AsyncRequestQueue {
       }
     } catch (err) {
       this.options.logger.warn({ err }, "could not look for stale async inference requests");
+    }
+  }
+
+  private async renewHeartbeats(): Promise<void> {
+    try {
+      await this.options.repository.heartbeat([...this.running.keys()]);
+    } catch (err) {
+      this.options.logger.warn({ err }, "could not renew the heartbeat of running async inference requests");
     }
   }
 
@@ -160,18 +174,29 @@ export class AsyncRequestQueue {
       }
       const result = await executor(record.body, controller.signal);
       if (controller.signal.aborted) return; // shutdown: stop() queued it again
-      await this.options.repository.finish(record.id, { result });
+      await this.store(record, { result });
     } catch (err) {
       if (controller.signal.aborted && this.stopped) return;
       const apiError =
         toApiError(err) ?? new ApiError("INTERNAL_ERROR", "internal error while executing the request");
       if (toApiError(err) === undefined)
         this.options.logger.error({ err, request_id: record.id }, "async request failed");
-      await this.options.repository
-        .finish(record.id, {
-          error: { code: apiError.code, message: apiError.message, details: apiError.details },
-        })
-        .catch((e: unknown) => this.options.logger.error({ err: e }, "could not record an async failure"));
+      await this.store(record, {
+        error: { code: apiError.code, message: apiError.message, details: apiError.details },
+      }).catch((e: unknown) => this.options.logger.error({ err: e }, "could not record an async failure"));
+    }
+  }
+
+  private async store(
+    record: InferenceRequestRecord,
+    outcome: { result: unknown } | { error: unknown },
+  ): Promise<void> {
+    const stored = await this.options.repository.finish(record.id, record.attempts, outcome);
+    if (!stored) {
+      this.options.logger.warn(
+        { request_id: record.id, attempt: record.attempts },
+        "an async inference request was taken back while it ran here; its later run's outcome counts",
+      );
     }
   }
 }
