@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import { AsyncRequestQueue } from "../../src/inference/async/async-request-queue.js";
+import { type AsyncExecutor, AsyncRequestQueue } from "../../src/inference/async/async-request-queue.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { openStore } from "../../src/store/open-store.js";
 import type { Store } from "../../src/store/store.js";
@@ -59,6 +59,20 @@ async function leaveRunning(store: Store, id: string, startedAt: Date) {
     .execute();
 }
 
+/** One replica's queue with a 300 ms stale limit, stopped after the test. */
+function replicaQueue(store: Store, echo: AsyncExecutor): AsyncRequestQueue {
+  const queue = new AsyncRequestQueue({
+    repository: store.inferenceRequests,
+    logger: createLogger("silent"),
+    singleProcess: false,
+    staleAfterMs: 300,
+    pollIntervalMs: 20,
+  });
+  queue.register("echo", echo);
+  cleanups.push(() => queue.stop());
+  return queue;
+}
+
 async function waitForStatus(store: Store, id: string, status: string) {
   const deadline = Date.now() + 5_000;
   while ((await store.inferenceRequests.get(id))?.status !== status) {
@@ -76,21 +90,13 @@ describe.each([
     async () => {
       const store = await open();
       const executed: string[] = [];
-      const queue = new AsyncRequestQueue({
-        repository: store.inferenceRequests,
-        logger: createLogger("silent"),
-        singleProcess: false,
-        staleAfterMs: 300,
-        pollIntervalMs: 20,
-      });
-      queue.register("echo", async (body) => {
+      const queue = replicaQueue(store, async (body) => {
         const { id } = body as { id: string };
         executed.push(id);
         // Runs longer than the stale limit: the sweeper must not take it from this process.
         if (id === "own") await sleep(700);
         return { id };
       });
-      cleanups.push(() => queue.stop());
 
       await leaveRunning(store, "long-dead", new Date(Date.now() - 3_600_000));
       await leaveRunning(store, "just-died", new Date());
@@ -116,23 +122,13 @@ describe.each([
   it.skipIf(skip)("leaves a live replica's long request alone: its heartbeat keeps it", async () => {
     const store = await open();
     const runs: string[] = [];
-    const replica = (name: string) => {
-      const queue = new AsyncRequestQueue({
-        repository: store.inferenceRequests,
-        logger: createLogger("silent"),
-        singleProcess: false,
-        staleAfterMs: 300,
-        pollIntervalMs: 20,
-      });
-      queue.register("echo", async (body) => {
+    const replica = (name: string) =>
+      replicaQueue(store, async (body) => {
         runs.push(name);
         // Three times the stale limit: only the heartbeat tells the other replica it is alive.
         await sleep(900);
         return body;
       });
-      cleanups.push(() => queue.stop());
-      return queue;
-    };
     const first = replica("first");
     await first.start();
     await store.inferenceRequests.insert({ id: "long", principalId: "p", kind: "echo", body: { n: 1 } });
