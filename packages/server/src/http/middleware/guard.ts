@@ -4,6 +4,7 @@ import type { Scope } from "../../auth/principal.js";
 import { ApiError } from "../../errors.js";
 import { rateLimitHeaders } from "../../ratelimit/rate-limit-headers.js";
 import type { RateLimitCategory } from "../../ratelimit/rate-limiter.js";
+import { takeBufferedBody } from "../buffered-body.js";
 import type { AppEnv } from "../context.js";
 import { setResponseHeader } from "../response-headers.js";
 import type { AppServices } from "../services.js";
@@ -18,7 +19,8 @@ export interface GuardOptions {
 /**
  * Per-route authorization and rate limiting, declared next to each route (see
  * `protectedRoute`). The scope is checked first so a caller without rights does not spend
- * budget; the limiter then consumes one request in every category that applies.
+ * budget; the limiter then consumes one request in every category that applies. An admitted
+ * request's body, when it is already here, is then handed to Hono directly (buffered-body.ts).
  */
 export function guard(services: Pick<AppServices, "rateLimiter" | "metrics">, options: GuardOptions) {
   const categories: RateLimitCategory[] =
@@ -39,6 +41,7 @@ export function guard(services: Pick<AppServices, "rateLimiter" | "metrics">, op
         },
       });
     }
+    takeBufferedBody(c);
     await next();
   };
   return middleware;
