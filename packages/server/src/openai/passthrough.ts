@@ -113,18 +113,26 @@ async function relay(answer: PassthroughAnswer, sink: Sink, options: RelayOption
     options.settle({ success: true });
     return;
   }
+  // The answer is ended before the bookkeeping (usage, the request record): that is latency
+  // the client would otherwise wait for.
+  if (!options.sse) {
+    sink.end();
+    options.settle({ success: true, usage: sniffUsage(tail.text()) });
+    return;
+  }
   const text = tail.text();
   const usage = sniffUsage(text);
-  const ending = options.sse ? sseEnding(text) : "done";
+  const ending = sseEnding(text);
   if (ending === "truncated") {
     // Clients end quietly on a clean close and would take a partial answer for a whole one.
     const err = upstreamError("the upstream's stream ended before the model finished (truncated answer)");
     await sink.write(errorEvent(err));
+    sink.end();
     options.settle({ success: false, error: err, usage });
-  } else {
-    options.settle({ success: ending === "done", usage });
+    return;
   }
   sink.end();
+  options.settle({ success: ending === "done", usage });
 }
 
 /** Writes to Node's response directly: no Response object, no web stream in between. */
