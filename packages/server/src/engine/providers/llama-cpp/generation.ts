@@ -6,6 +6,7 @@
  */
 import type { LlamaContextSequence, LlamaModel, SequenceEvaluateOptions, Token } from "node-llama-cpp";
 import type { FinishReason, GenerationChunk, SamplingParameters, TokenProbability } from "../provider.js";
+import { probableSteps } from "./probability-steps.js";
 import type { Prompt } from "./prompt.js";
 import { StopStringMatcher, TokenTextDecoder } from "./text-stream.js";
 
@@ -86,17 +87,19 @@ export async function* generateChunks(run: GenerationRun): AsyncGenerator<Genera
   let finishReason: FinishReason = "stop";
   let stoppedByString = false;
 
-  let steps: ReturnType<typeof sequence.evaluateWithMetadata<{ confidence: boolean }>>;
+  let steps: AsyncGenerator<{ token: Token; confidence?: number }, void, void>;
   try {
     // Keep the cached state of a shared prompt prefix (same system prompt, same file), but always
     // evaluate at least the last prompt token: the first answer token needs its logits.
     await sequence.adaptStateToTokens(prompt.tokens.slice(0, -1), false);
-    steps = sequence.evaluateWithMetadata(
-      prompt.tokens.slice(sequence.nextTokenIndex),
-      // Probabilities cost ~15% of decode speed (bench/provider-throughput): only when asked.
-      { confidence: run.logprobs },
-      evaluateOptions(run.sampling, generated),
-    );
+    const tokens = prompt.tokens.slice(sequence.nextTokenIndex);
+    const options = evaluateOptions(run.sampling, generated);
+    // Probabilities are asked for only when wanted: node-llama-cpp's `confidence` sorts the
+    // vocabulary on every token. Greedy requests get them without the sort (probability-steps.ts).
+    steps =
+      run.logprobs && (run.sampling.temperature ?? 0) === 0
+        ? probableSteps(model, sequence, tokens, options)
+        : sequence.evaluateWithMetadata(tokens, { confidence: run.logprobs }, options);
   } catch (err) {
     run.onSequenceIdle();
     throw err;
