@@ -124,10 +124,11 @@ export async function run(): Promise<BenchResult> {
       }
       return { tokens: generated.length, text: directModel.detokenize(generated, false, promptTokens) };
     };
-    const viaProvider = async (): Promise<{ tokens: number; text: string }> => {
+    const viaProvider = async (logprobs = false): Promise<{ tokens: number; text: string }> => {
       const result = await subjectModel.generate({
         input: { kind: "completion", prompt: PROMPT },
         sampling: { maxTokens, temperature: 0 },
+        logprobs,
       });
       return { tokens: result.usage.completionTokens, text: result.text };
     };
@@ -167,12 +168,22 @@ export async function run(): Promise<BenchResult> {
       throw new Error("the direct loop with confidence answers differently from the one without");
     }
 
-    const sides: [Side, Side, Side] = [
-      { label: "provider", generate: viaProvider, tokensPerSecond: [], cpuShare: [] },
+    if ((await viaProvider(true)).text !== baselineAnswer.text) {
+      throw new Error("the provider with logprobs answers differently from the one without");
+    }
+
+    const sides: [Side, Side, Side, Side] = [
+      { label: "provider", generate: () => viaProvider(), tokensPerSecond: [], cpuShare: [] },
       { label: "node-llama-cpp", generate: direct, tokensPerSecond: [], cpuShare: [] },
       {
         label: "node-llama-cpp + confidence",
         generate: directWithConfidence,
+        tokensPerSecond: [],
+        cpuShare: [],
+      },
+      {
+        label: "provider + logprobs",
+        generate: () => viaProvider(true),
         tokensPerSecond: [],
         cpuShare: [],
       },
@@ -185,6 +196,7 @@ export async function run(): Promise<BenchResult> {
     const subject = summarize(sides[0]);
     const baseline = summarize(sides[1]);
     const withConfidence = summarize(sides[2]);
+    const withLogprobs = summarize(sides[3]);
     return {
       sides: [subject, baseline],
       ratio: subject.value / baseline.value,
@@ -197,11 +209,12 @@ export async function run(): Promise<BenchResult> {
           `wall time of whole requests (prompt reuse included, identical on both sides)`,
         `same work checked: both sides generate exactly ${maxTokens} tokens (no end-of-generation token within the ` +
           `budget) and the same text; direct = sequence.evaluate() with the provider's KV prefix reuse`,
-        `not compared, for attribution: node-llama-cpp + evaluateWithMetadata({ confidence: true }) (what the provider ` +
-          `asks for when a request wants logprobs, as /v1/ai/inference/completion does for its confidence) ` +
-          `${formatInt(withConfidence.value)} tokens/s ` +
-          `(${withConfidence.details.rounds}) = ${(withConfidence.value / baseline.value).toFixed(3)} × direct; ` +
-          `provider / that = ${(subject.value / withConfidence.value).toFixed(3)} (text decoder, stop strings, pool, async layers)`,
+        `not compared, for attribution: node-llama-cpp + evaluateWithMetadata({ confidence: true }) (token ` +
+          `probabilities the way node-llama-cpp gives them: a sort of the vocabulary per token) ` +
+          `${formatInt(withConfidence.value)} tokens/s (${withConfidence.details.rounds}) = ` +
+          `${(withConfidence.value / baseline.value).toFixed(3)} × direct; the provider with logprobs (greedy: ` +
+          `controlledEvaluate, no sort; what /v1/ai/inference/completion asks for) ${formatInt(withLogprobs.value)} ` +
+          `tokens/s (${withLogprobs.details.rounds}) = ${(withLogprobs.value / baseline.value).toFixed(3)} × direct`,
         `CPU = this process's CPU time / wall time (JS thread + llama.cpp threads)`,
       ],
     };
