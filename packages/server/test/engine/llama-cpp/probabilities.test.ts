@@ -70,7 +70,7 @@ describe("llama-cpp provider: token probabilities", () => {
     expect(got.some((t) => t.logprob < -1e-3)).toBe(true);
   });
 
-  it("stops at the end-of-generation token and reports probabilities with sampling too", async () => {
+  it("reports probabilities for sampled requests too (node-llama-cpp's confidence)", async () => {
     const seeded = await model.generate({
       input: { kind: "completion", prompt: "x" },
       sampling: { maxTokens: 8, temperature: 0.8, seed: 3 },
