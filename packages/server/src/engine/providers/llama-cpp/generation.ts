@@ -19,8 +19,8 @@ export interface GenerationRun {
   logprobs: boolean;
   signal: AbortSignal | undefined;
   /**
-   * Starts one evaluation step (the prompt, then each next token). With parallel sequences it
-   * lines the step up with the other sequences' steps (see StepGate); otherwise it calls at once.
+   * Starts one next-token step. With parallel sequences it lines the step up with the other
+   * sequences' steps (see StepGate); otherwise it calls at once.
    */
   startStep: <T>(evaluate: () => Promise<T>) => Promise<T>;
   /** Called once the sequence has no evaluation in flight any more and may serve another request. */
@@ -111,7 +111,9 @@ export async function* generateChunks(run: GenerationRun): AsyncGenerator<Genera
         finishReason = "length";
         break;
       }
-      const next = run.startStep(() => steps.next());
+      // The first step evaluates the prompt, possibly over several decodes: it is not lined up
+      // with the others, which keep decoding alongside its chunks instead of waiting for all.
+      const next = generated.length === 0 ? steps.next() : run.startStep(() => steps.next());
       next.catch(() => undefined); // abandoned on cancel; its failure must not surface as unhandled
       const step = await Promise.race([next, aborted]);
       if (step === ABORTED) {
