@@ -18,7 +18,8 @@
  * the event loop's check phase: the sequence whose step settled last needs a few ticks to read
  * its token and ask for the next one, and must not be left behind. A sequence whose consumer is
  * slow (a streaming client reading slowly) holds no one up: its step stops counting as in flight
- * when node-llama-cpp returns it, not when the consumer takes it.
+ * when node-llama-cpp returns it, not when the consumer takes it. Only next-token steps come
+ * here: a request's prompt, which may take several decodes, starts at once (generation.ts).
  */
 export class StepGate {
   private inFlight = 0;
