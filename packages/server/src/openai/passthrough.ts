@@ -13,6 +13,7 @@ import type { Context } from "hono";
 import type { HeldCallOutcome, HeldModel } from "../engine/model-runner.js";
 import type { PassthroughAnswer, PassthroughPath, TokenUsage } from "../engine/providers/provider.js";
 import { upstreamError } from "../engine/upstream-errors.js";
+import { ApiError } from "../errors.js";
 import type { AppEnv } from "../http/context.js";
 import { clientClosed, openAIErrorFor } from "./errors.js";
 
@@ -204,14 +205,15 @@ export async function passthroughResponse(
   if (model.passthrough === undefined) throw new Error("the model has no passthrough");
   let answer: PassthroughAnswer;
   try {
-    answer = await model.passthrough(path, body, abort.signal);
+    answer = await model.passthrough(path, body, abort);
   } catch (err) {
-    if (!abort.signal.aborted) {
-      held.finish({ success: false, error: err });
-      throw err;
+    // The client left; an unload aborts with an ApiError as the reason, and that is a failure.
+    if (abort.signal.aborted && !(abort.signal.reason instanceof ApiError)) {
+      held.finish({ success: true });
+      return clientClosed();
     }
-    held.finish({ success: true });
-    return clientClosed();
+    held.finish({ success: false, error: err });
+    throw err;
   }
   const sse = answer.contentType.startsWith("text/event-stream");
   const options: RelayOptions = {

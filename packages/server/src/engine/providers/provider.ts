@@ -101,13 +101,15 @@ export interface LoadedModel {
    * request body unchanged but for `model` (rewritten to the upstream's name) and answers with
    * the upstream's own response, its body (JSON or SSE) not parsed, so an OpenAI-compatible
    * route adds as little as possible. Failures before the upstream answered 2xx throw typed
-   * errors as `generate` does; the body is the caller's to read to the end or cancel, and
-   * aborting `signal` closes the upstream connection at any point.
+   * errors as `generate` does; the body is the caller's to read to the end or cancel.
+   * Aborting `abort` closes the upstream connection at any point; the model aborts it itself,
+   * with a MODEL_NOT_LOADED ApiError as the reason, when it is unloaded meanwhile (one controller
+   * for both: this path is the gateway's hot path).
    */
   passthrough?(
     path: PassthroughPath,
     body: Record<string, unknown>,
-    signal: AbortSignal,
+    abort: AbortController,
   ): Promise<PassthroughAnswer>;
 }
 

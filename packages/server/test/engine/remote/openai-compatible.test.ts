@@ -215,4 +215,55 @@ describe("openai-compatible provider", () => {
     expect(await within(upstream.requestsTo("chat")[0]!.ended, 1_000)).toBe("client-closed");
     await expectApiError(model.generate(chat("again")), "MODEL_NOT_LOADED");
   });
+
+  describe("passthrough", () => {
+    const body = (stream: boolean) => ({
+      model: "ignored",
+      messages: [{ role: "user", content: "x" }],
+      stream,
+    });
+
+    it("an unload before the upstream answers fails it with MODEL_NOT_LOADED and closes the connection", async () => {
+      upstream.script("chat", { latencyMs: 5_000 });
+      const abort = new AbortController();
+      const pending = model.passthrough?.("chat/completions", body(false), abort);
+      await upstream.waitForRequests("chat", 1);
+      await model.unload();
+      await expectApiError(within(pending!, 1_000), "MODEL_NOT_LOADED");
+      expect(abort.signal.aborted).toBe(true);
+      expect(await within(upstream.requestsTo("chat")[0]!.ended, 1_000)).toBe("client-closed");
+      // Sent with the upstream's own model name.
+      expect(upstream.requestsTo("chat")[0]?.body.model).toBe("coder");
+    });
+
+    it("an unload while the body streams closes the connection; a released call is left alone", async () => {
+      upstream.script("chat", { reply: "a b c d e f", chunkDelayMs: 100 });
+      const abort = new AbortController();
+      const answer = await model.passthrough!("chat/completions", body(true), abort);
+      const chunks = answer.body[Symbol.asyncIterator]();
+      await chunks.next();
+      await model.unload();
+      await expect(within(drain(chunks), 1_000)).rejects.toThrow();
+      expect(await within(upstream.requestsTo("chat")[0]!.ended, 1_000)).toBe("client-closed");
+    });
+
+    it("a caller's abort rejects with the caller's reason, and leaves the model serving", async () => {
+      upstream.script("chat", { latencyMs: 5_000 }, {});
+      const abort = new AbortController();
+      const pending = model.passthrough!("chat/completions", body(false), abort);
+      await upstream.waitForRequests("chat", 1);
+      const reason = new Error("client went away");
+      abort.abort(reason);
+      await expect(within(pending, 1_000)).rejects.toBe(reason);
+      const next = await model.passthrough!("chat/completions", body(false), new AbortController());
+      expect(next.status).toBe(200);
+      await drain(next.body[Symbol.asyncIterator]());
+    });
+  });
 });
+
+async function drain(chunks: AsyncIterator<Uint8Array>): Promise<void> {
+  while (!(await chunks.next()).done) {
+    // read to the end
+  }
+}

@@ -1,5 +1,5 @@
 import type OpenAI from "openai";
-import { ApiError, invalidRequest } from "../../../errors.js";
+import { invalidRequest } from "../../../errors.js";
 import type {
   GenerationChunk,
   GenerationRequest,
@@ -88,9 +88,10 @@ export class OpenAICompatibleModel implements LoadedModel {
   async passthrough(
     path: PassthroughPath,
     body: Record<string, unknown>,
-    signal: AbortSignal,
+    abort: AbortController,
   ): Promise<PassthroughAnswer> {
-    const link = this.lifetime.link(signal);
+    const release = this.lifetime.track(abort);
+    const { signal } = abort;
     // As in generate/stream: a non-streaming server sends its headers only once the answer is done.
     const timeout = body.stream === true ? this.settings.connectTimeoutMs : this.settings.readTimeoutMs;
     const forwarded = { ...body, model: this.settings.model };
@@ -99,20 +100,18 @@ export class OpenAICompatibleModel implements LoadedModel {
       response = await this.caller.call(
         () =>
           forwardOnce(this.client, this.targets[path], forwarded, {
-            signal: link.signal,
+            signal,
             timeout,
             readTimeoutMs: this.settings.readTimeoutMs,
           }),
-        { signal: link.signal, responseTimeoutMs: timeout },
+        { signal, responseTimeoutMs: timeout },
       );
     } catch (err) {
-      link.release();
-      if (!(err instanceof UpstreamCallCancelled)) throw err;
-      // Nobody waits for an answer the caller cancelled; an unload is worth saying so.
-      if (signal.aborted) throw signal.reason;
-      throw new ApiError("MODEL_NOT_LOADED", `model "${this.settings.model}" was unloaded`);
+      release();
+      // Cancelled by the caller (nobody waits for the answer) or by an unload (MODEL_NOT_LOADED).
+      throw err instanceof UpstreamCallCancelled && signal.aborted ? signal.reason : err;
     }
-    return passthroughAnswer(response, link.release);
+    return passthroughAnswer(response, release);
   }
 
   async unload(): Promise<void> {

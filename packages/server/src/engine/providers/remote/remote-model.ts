@@ -28,24 +28,38 @@ export class RemoteModelLifetime {
     return this.isUnloaded;
   }
 
+  /** A signal that aborts with the caller's signal or with an unload. */
   link(callerSignal: AbortSignal | undefined): LinkedSignal {
-    if (this.isUnloaded) {
-      throw new ApiError("MODEL_NOT_LOADED", `model "${this.model}" was unloaded`, {
-        details: { model: this.model },
-      });
-    }
     const linked = new AbortController();
+    const untrack = this.track(linked);
     const abort = () => linked.abort();
-    this.inFlight.add(abort);
     if (callerSignal?.aborted === true) linked.abort();
     else callerSignal?.addEventListener("abort", abort, { once: true });
     return {
       signal: linked.signal,
       release: () => {
-        this.inFlight.delete(abort);
+        untrack();
         callerSignal?.removeEventListener("abort", abort);
       },
     };
+  }
+
+  /**
+   * Aborts the caller's own controller on an unload, with MODEL_NOT_LOADED as the reason, until
+   * the returned release is called. Cheaper than `link` (no second controller, no listener),
+   * for a caller that owns its controller.
+   */
+  track(controller: AbortController): () => void {
+    if (this.isUnloaded) throw this.unloadedError();
+    const abort = () => controller.abort(this.unloadedError());
+    this.inFlight.add(abort);
+    return () => this.inFlight.delete(abort);
+  }
+
+  private unloadedError(): ApiError {
+    return new ApiError("MODEL_NOT_LOADED", `model "${this.model}" was unloaded`, {
+      details: { model: this.model },
+    });
   }
 
   unload(): void {
