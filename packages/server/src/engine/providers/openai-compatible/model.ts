@@ -83,7 +83,7 @@ export class OpenAICompatibleModel implements LoadedModel {
    * The client's OpenAI body as it is (`model` rewritten), the upstream's response as it is: no
    * chunk is parsed. Retried like `generate` until the upstream answers (nothing reached the
    * caller yet); once it did, the connection lives until the body ends or is cancelled, and an
-   * abort of `signal` or an unload closes it.
+   * abort of the caller's `abort` controller or an unload closes it.
    */
   async passthrough(
     path: PassthroughPath,
