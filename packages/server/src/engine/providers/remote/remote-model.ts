@@ -24,10 +24,6 @@ export class RemoteModelLifetime {
 
   constructor(private readonly model: string) {}
 
-  get unloaded(): boolean {
-    return this.isUnloaded;
-  }
-
   /** A signal that aborts with the caller's signal or with an unload. */
   link(callerSignal: AbortSignal | undefined): LinkedSignal {
     const linked = new AbortController();
