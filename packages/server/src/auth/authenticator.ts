@@ -34,8 +34,11 @@ export interface Credentials {
   authorization?: string | undefined;
   /** The raw `X-API-Key` header. */
   apiKey?: string | undefined;
-  /** The caller's address, used to tell anonymous callers apart (rate limits, logs). */
-  clientAddress?: string | undefined;
+  /**
+   * The caller's address, used to tell anonymous callers apart (rate limits, logs). A function,
+   * so that only requests that end up anonymous pay for working it out.
+   */
+  clientAddress?: (() => string | undefined) | undefined;
 }
 
 const MISSING_CREDENTIALS = "missing credentials: send Authorization: Bearer <token> or X-API-Key";
@@ -89,7 +92,7 @@ export class Authenticator {
         if (!(err instanceof ApiError && err.code === "UNAUTHORIZED")) throw err;
       }
     }
-    return anonymous(credentials.clientAddress);
+    return anonymous(credentials.clientAddress?.());
   }
 
   private verify(token: string): Promise<Principal> {

@@ -175,7 +175,7 @@ describe("open mode (loopback only)", () => {
     authenticator({ required: false, ...options });
 
   it("no credentials → anonymous with every scope, keyed by client address", async () => {
-    const principal = await open().authenticate({ clientAddress: "127.0.0.1" });
+    const principal = await open().authenticate({ clientAddress: () => "127.0.0.1" });
     expect(principal).toEqual({
       id: "anon:127.0.0.1",
       kind: "anonymous",
@@ -198,7 +198,7 @@ describe("open mode (loopback only)", () => {
       { authorization: "Bearer" },
       { apiKey: "nope" },
     ]) {
-      expect((await auth.authenticate({ ...credentials, clientAddress: "::1" })).id).toBe("anon:::1");
+      expect((await auth.authenticate({ ...credentials, clientAddress: () => "::1" })).id).toBe("anon:::1");
     }
   });
 

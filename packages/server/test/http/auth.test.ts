@@ -145,7 +145,11 @@ describe("open mode on loopback", () => {
     const res = await request(server.url, "/v1/ai/keys");
     expect(res.status).toBe(200);
     const me = await request(server.url, "/v1/ai/me");
-    expect(me.body).toMatchObject({ kind: "anonymous" });
+    // Told apart by the connection's address (rate limits and logs are per anonymous caller).
+    expect(me.body).toMatchObject({
+      kind: "anonymous",
+      id: expect.stringMatching(/^anon:(::ffff:)?127\.0\.0\.1$/),
+    });
   });
 
   it("any cf- token is accepted (the codeflash client always sends one)", async () => {

@@ -22,7 +22,7 @@ export function authenticate(authenticator: Authenticator, trustProxy: boolean):
     const principal = await authenticator.authenticate({
       authorization: c.req.header("authorization"),
       apiKey: c.req.header("x-api-key"),
-      clientAddress: clientAddress(c, trustProxy),
+      clientAddress: () => clientAddress(c, trustProxy),
     });
     c.set("principal", principal);
     await next();
