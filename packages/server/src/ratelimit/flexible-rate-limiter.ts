@@ -34,6 +34,13 @@ export interface FlexibleRateLimiterOptions {
   redisTimeoutMs?: number | undefined;
 }
 
+interface Outcome {
+  category: RateLimitCategory;
+  limit: number;
+  res: RateLimiterRes;
+  allowed: boolean;
+}
+
 interface CategoryLimiter {
   limit: number;
   limiter: RateLimiterAbstract;
@@ -88,22 +95,10 @@ export class FlexibleRateLimiter implements RateLimiter {
   }
 
   async consume(principalId: string, categories: readonly RateLimitCategory[]): Promise<RateLimitDecision> {
+    if (categories.length === 0) throw new RangeError("consume needs at least one rate-limit category");
     // A category named twice must not cost two points.
-    const unique = [...new Set(categories)];
-    if (unique.length === 0) throw new RangeError("consume needs at least one rate-limit category");
-    const outcomes = await Promise.all(
-      unique.map(async (category) => {
-        const { limit, limiter } = this.categories[category];
-        try {
-          return { category, limit, res: await limiter.consume(principalId, 1), allowed: true };
-        } catch (err) {
-          // A refusal rejects with the counter state; anything else is a failure that even the
-          // insurance limiter could not absorb, and must surface.
-          if (err instanceof RateLimiterRes) return { category, limit, res: err, allowed: false };
-          throw err;
-        }
-      }),
-    );
+    const unique = categories.length === 1 ? categories : [...new Set(categories)];
+    const outcomes = await Promise.all(unique.map((category) => this.consumeOne(principalId, category)));
     const refused = outcomes.find((o) => !o.allowed);
     const deciding =
       refused ??
@@ -118,6 +113,20 @@ export class FlexibleRateLimiter implements RateLimiter {
       windowSeconds: this.windowSeconds,
       category: deciding.category,
     };
+  }
+
+  /** One category's counter. A refusal is an outcome; anything else is a failure that must surface. */
+  private consumeOne(principalId: string, category: RateLimitCategory): Promise<Outcome> {
+    const { limit, limiter } = this.categories[category];
+    // rate-limiter-flexible rejects a refusal with the counter state. Plain callbacks rather than
+    // an async closure: one promise less on every authenticated request.
+    return limiter.consume(principalId, 1).then(
+      (res) => ({ category, limit, res, allowed: true }),
+      (err: unknown) => {
+        if (err instanceof RateLimiterRes) return { category, limit, res: err, allowed: false };
+        throw err;
+      },
+    );
   }
 
   async close(): Promise<void> {
