@@ -8,6 +8,7 @@ import type { GenerationResult, LoadedModel } from "../../packages/server/src/en
 import { type BenchResult, type BenchSide, type BenchTarget } from "../lib/benchmark.js";
 import {
   generateBenchModel,
+  llamaCpuFeatures,
   llamaMaxTokens,
   llamaRounds,
   llamaThreads,
@@ -136,6 +137,7 @@ export async function run(): Promise<BenchResult> {
     // Batched decoding may round differently from one token at a time, and greedy picks on a
     // random model can then diverge: informational only.
     const sameText = warm[0]!.filter((r, i) => r.text === warm[1]![i]!.text).length;
+    const cpuFeatures = await llamaCpuFeatures();
 
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? sides : ([sides[1], sides[0]] as const);
@@ -159,8 +161,8 @@ export async function run(): Promise<BenchResult> {
         `${sameText}/${PROMPTS.length} warm-up answers identical on both sides (batched decoding may round differently); ` +
           `${shortAnswers} measured answers ended before ${maxTokens} tokens`,
         `request p50 pools every request of a side; CPU = this process's CPU time / wall time`,
-        `q4_0 weights (BENCH_TENSOR_TYPE=f16 for the f16 model); on one core the 4-row matrix kernel costs ~2.6× the ` +
-          `1-row one, which bounds the ratio here: see bench/README.md "parallel-sequences"`,
+        `llama.cpp's CPU features here: ${cpuFeatures}. What a 4-row matrix product costs against a 1-row one bounds ` +
+          `the ratio: ~2.6× with AVX-512 alone, ~2.9× with AMX (tiles of 16 rows): see bench/README.md "parallel-sequences"`,
       ],
     };
   } finally {

@@ -68,6 +68,20 @@ export async function generateBenchModel(defaultTensorType: GgufTensorType = "f1
   }
 }
 
+/**
+ * The vector and matrix instruction sets llama.cpp's CPU backend uses on this machine (from its
+ * system info), for the notes: they decide which matrix kernels a decode runs, and so how much
+ * batching gains here.
+ */
+export async function llamaCpuFeatures(): Promise<string> {
+  const { sharedLlama } =
+    await import("../../packages/server/src/engine/providers/llama-cpp/llama-runtime.js");
+  const { systemInfo } = await sharedLlama(false);
+  const enabled = [...systemInfo.matchAll(/(\w+) = 1/g)].map((match) => match[1] ?? "");
+  const relevant = enabled.filter((feature) => /^(AVX2|AVX512\w*|AMX\w*)$/.test(feature));
+  return relevant.length === 0 ? "none of AVX2, AVX-512, AMX" : relevant.join(", ");
+}
+
 export interface Timed<T> {
   value: T;
   seconds: number;
