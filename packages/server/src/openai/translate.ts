@@ -2,9 +2,9 @@
  * OpenAI request bodies → our neutral GenerationRequest, and our results → OpenAI's response and
  * chunk shapes. Pure functions, no I/O.
  *
- * Logprobs: the provider interface reports the sampled token's logprob only, so where OpenAI
- * lists alternatives (`top_logprobs`) the list holds just the sampled token when the client
- * asked for alternatives, and is empty (chat) or null (completions) when it asked for none.
+ * Logprobs: the providers report the sampled token's logprob and, when the client asked for
+ * alternatives (`top_logprobs`), the most likely tokens at each position; with none asked for the
+ * list is empty (chat) or null (completions).
  */
 import { randomUUID } from "node:crypto";
 import { ApiError, invalidRequest } from "../errors.js";
@@ -17,6 +17,7 @@ import type {
   GenerationResult,
   ModelCapabilities,
   SamplingParameters,
+  TokenAlternative,
   TokenProbability,
   TokenUsage,
 } from "../engine/providers/provider.js";
@@ -106,6 +107,9 @@ export function chatRequest(body: ChatCompletionRequest, signal: AbortSignal): G
     input: { kind: "chat", messages: chatMessages(body.messages) },
     sampling: sampling(body, body.max_completion_tokens ?? body.max_tokens ?? undefined),
     logprobs: body.logprobs === true,
+    ...(body.logprobs === true && (body.top_logprobs ?? 0) > 0
+      ? { topLogprobs: body.top_logprobs ?? 0 }
+      : {}),
     signal,
   };
 }
@@ -128,6 +132,7 @@ export function completionRequest(body: CompletionRequest, signal: AbortSignal):
     input,
     sampling: sampling(body, body.max_tokens ?? COMPLETIONS_DEFAULT_MAX_TOKENS),
     logprobs: body.logprobs !== null && body.logprobs !== undefined,
+    ...((body.logprobs ?? 0) > 0 ? { topLogprobs: body.logprobs ?? 0 } : {}),
     signal,
   };
 }
@@ -166,12 +171,34 @@ export function usageOf(usage: TokenUsage) {
   };
 }
 
+/** The alternatives to list for one position: the provider's, else at least the sampled token. */
+function alternativesOf(t: TokenProbability, alternatives: number): TokenAlternative[] {
+  if (alternatives <= 0) return [];
+  return (t.top ?? [{ token: t.token, logprob: t.logprob }]).slice(0, alternatives);
+}
+
+const utf8Bytes = (token: string) => [...Buffer.from(token, "utf8")];
+
+/** The legacy shape keys alternatives by text: of two tokens that read alike, the likelier one stays. */
+function alternativesByText(alternatives: readonly TokenAlternative[]): Record<string, number> {
+  const byText = new Map<string, number>();
+  for (const { token, logprob } of alternatives) if (!byText.has(token)) byText.set(token, logprob);
+  // fromEntries defines own properties: a token spelled "__proto__" stays a key.
+  return Object.fromEntries(byText);
+}
+
 export function chatLogprobs(tokens: readonly TokenProbability[], alternatives: number) {
   return {
-    content: tokens.map(({ token, logprob }) => {
-      const bytes = [...Buffer.from(token, "utf8")];
-      return { token, logprob, bytes, top_logprobs: alternatives > 0 ? [{ token, logprob, bytes }] : [] };
-    }),
+    content: tokens.map((t) => ({
+      token: t.token,
+      logprob: t.logprob,
+      bytes: utf8Bytes(t.token),
+      top_logprobs: alternativesOf(t, alternatives).map(({ token, logprob }) => ({
+        token,
+        logprob,
+        bytes: utf8Bytes(token),
+      })),
+    })),
     refusal: null,
   };
 }
@@ -191,7 +218,8 @@ export function completionLogprobs(
   return {
     tokens: tokens.map((t) => t.token),
     token_logprobs: tokens.map((t) => t.logprob),
-    top_logprobs: alternatives > 0 ? tokens.map((t) => ({ [t.token]: t.logprob })) : null,
+    top_logprobs:
+      alternatives > 0 ? tokens.map((t) => alternativesByText(alternativesOf(t, alternatives))) : null,
     text_offset: textOffset,
   };
 }

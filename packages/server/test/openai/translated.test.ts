@@ -113,6 +113,7 @@ describe("chat completions, translated", () => {
       ],
     });
     expect(fixture.local.requests[0]?.logprobs).toBe(true);
+    expect(fixture.local.requests[0]?.topLogprobs).toBe(2);
   });
 
   it("streams chunks that concatenate to the answer, then the usage chunk and [DONE]", async () => {
@@ -303,5 +304,45 @@ describe("a real llama.cpp model", () => {
       true,
     );
     expect(chunks.at(-1)?.usage?.completion_tokens).toBe(tokens.length);
+  });
+
+  it("lists top_logprobs alternatives, most likely first, in both APIs' shapes", async () => {
+    const chat = await client.chat.completions.create({
+      model: "tiny",
+      messages: [{ role: "user", content: "hello" }],
+      max_tokens: 5,
+      temperature: 0,
+      logprobs: true,
+      top_logprobs: 3,
+    });
+    const content = chat.choices[0]?.logprobs?.content ?? [];
+    expect(content.length).toBeGreaterThan(0);
+    for (const entry of content) {
+      expect(entry.top_logprobs).toHaveLength(3);
+      const logprobs = entry.top_logprobs.map((t) => t.logprob);
+      expect(logprobs).toEqual([...logprobs].sort((a, b) => b - a));
+      // Greedy: the most likely token is the one sampled.
+      expect(entry.top_logprobs[0]).toEqual({
+        token: entry.token,
+        logprob: entry.logprob,
+        bytes: entry.bytes,
+      });
+      for (const t of entry.top_logprobs) expect(t.bytes).toEqual([...Buffer.from(t.token, "utf8")]);
+    }
+
+    const completion = await client.completions.create({
+      model: "tiny",
+      prompt: "def main(",
+      max_tokens: 4,
+      temperature: 0,
+      logprobs: 2,
+    });
+    const legacy = completion.choices[0]?.logprobs;
+    expect(legacy?.top_logprobs?.length).toBe(legacy?.tokens?.length);
+    for (const [i, alternatives] of (legacy?.top_logprobs ?? []).entries()) {
+      expect(Object.keys(alternatives).length).toBeGreaterThanOrEqual(1); // two tokens may read alike
+      expect(Object.keys(alternatives).length).toBeLessThanOrEqual(2);
+      expect(alternatives[legacy?.tokens?.[i] ?? ""]).toBe(legacy?.token_logprobs?.[i]);
+    }
   });
 });

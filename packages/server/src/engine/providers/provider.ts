@@ -31,6 +31,11 @@ export interface GenerationRequest {
   sampling?: SamplingParameters;
   /** Ask for per-token probabilities (may be unsupported: then `tokens` stays undefined). */
   logprobs?: boolean;
+  /**
+   * With `logprobs`: how many of the most likely tokens to report at each position as well
+   * (OpenAI's `top_logprobs`, 0–20). Every provider that reports logprobs reports these.
+   */
+  topLogprobs?: number;
   signal?: AbortSignal;
 }
 
@@ -41,10 +46,18 @@ export interface TokenUsage {
   completionTokens: number;
 }
 
+export interface TokenAlternative {
+  token: string;
+  /** Natural-log probability the model gave this token at that position. */
+  logprob: number;
+}
+
 export interface TokenProbability {
   token: string;
   /** Natural-log probability of the sampled token. */
   logprob: number;
+  /** The `topLogprobs` most likely tokens at this position, most likely first, when asked for. */
+  top?: TokenAlternative[];
 }
 
 export interface GenerationResult {

@@ -3,6 +3,7 @@ import { OpenAICompatibleProvider } from "../../../src/engine/providers/openai-c
 import type { LoadedModel } from "../../../src/engine/providers/provider.js";
 import {
   type ScriptedUpstream,
+  scriptedAlternative,
   scriptedLogprob,
   splitIntoTokens,
   startScriptedUpstream,
@@ -117,6 +118,35 @@ describe("openai-compatible provider", () => {
     expect(chunks.flatMap((c) => c.tokens ?? [])).toEqual(expected);
     const plain = await model.generate(chat("double"));
     expect(plain.tokens).toBeUndefined();
+  });
+
+  it("asks for and reports the most likely alternatives, chat and legacy completions", async () => {
+    const reply = "return x";
+    const tokens = splitIntoTokens(reply);
+    const expected = tokens.map((token, i) => ({
+      token,
+      logprob: scriptedLogprob(i),
+      top: [0, 1, 2].map((k) => ({
+        token: k === 0 ? token : scriptedAlternative(token, k),
+        logprob: scriptedLogprob(i) - k,
+      })),
+    }));
+    upstream.always("chat", { reply });
+    const result = await model.generate(chat("double", { logprobs: true, topLogprobs: 3 }));
+    expect(result.tokens).toEqual(expected);
+    expect(upstream.requestsTo("chat")[0]?.body).toMatchObject({ logprobs: true, top_logprobs: 3 });
+    const { chunks } = await collect(model.stream(chat("double", { logprobs: true, topLogprobs: 3 })));
+    expect(chunks.flatMap((c) => c.tokens ?? [])).toEqual(expected);
+
+    upstream.always("completions", { reply });
+    const legacy = await model.generate({
+      input: { kind: "completion", prompt: "hello" },
+      logprobs: true,
+      topLogprobs: 3,
+    });
+    // The legacy API answers alternatives keyed by text; they come back most likely first.
+    expect(legacy.tokens).toEqual(expected);
+    expect(upstream.requestsTo("completions")[0]?.body).toMatchObject({ logprobs: 3 });
   });
 
   it("completes raw prompts on /v1/completions with logprobs: 1", async () => {

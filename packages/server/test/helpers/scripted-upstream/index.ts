@@ -30,5 +30,5 @@ export {
   scriptedLogprob,
   splitIntoTokens,
 } from "./behaviour.js";
-export { IN_STREAM_ERROR_MESSAGE } from "./openai-wire.js";
+export { IN_STREAM_ERROR_MESSAGE, scriptedAlternative } from "./openai-wire.js";
 export { type ScriptedUpstream, type ScriptedUpstreamOptions, startScriptedUpstream } from "./server.js";

@@ -27,22 +27,50 @@ function usageOf(plan: ReplyPlan) {
   };
 }
 
-function chatLogprobs(pieces: string[], offset: number) {
+/**
+ * The `count` most likely tokens at a position: the sampled token, then `<token>~1`, `<token>~2`…
+ * each one nat less likely (see `scriptedAlternative`).
+ */
+function alternatives(token: string, logprob: number, count: number) {
+  return Array.from({ length: count }, (_, k) =>
+    k === 0 ? { token, logprob } : { token: scriptedAlternative(token, k), logprob: logprob - k },
+  );
+}
+
+/** The text of the k-th scripted alternative to `token` (k ≥ 1), for tests to expect. */
+export function scriptedAlternative(token: string, k: number): string {
+  return `${token}~${k}`;
+}
+
+/** Chat's `top_logprobs` (0–20) when logprobs are asked for. */
+function chatAlternativeCount(body: Record<string, unknown>): number {
+  return typeof body.top_logprobs === "number" ? body.top_logprobs : 0;
+}
+
+function chatLogprobs(pieces: string[], offset: number, count: number) {
   return {
     content: pieces.map((token, i) => ({
       token,
       logprob: scriptedLogprob(offset + i),
       bytes: [...Buffer.from(token)],
-      top_logprobs: [],
+      top_logprobs: alternatives(token, scriptedLogprob(offset + i), count).map((a) => ({
+        ...a,
+        bytes: [...Buffer.from(a.token)],
+      })),
     })),
   };
 }
 
-function completionLogprobs(pieces: string[], offset: number) {
+/** The legacy API's `logprobs: n` lists n alternatives per position (the sampled token at least). */
+function completionLogprobs(pieces: string[], offset: number, count: number) {
   return {
     tokens: pieces,
     token_logprobs: pieces.map((_, i) => scriptedLogprob(offset + i)),
-    top_logprobs: pieces.map((token, i) => ({ [token]: scriptedLogprob(offset + i) })),
+    top_logprobs: pieces.map((token, i) =>
+      Object.fromEntries(
+        alternatives(token, scriptedLogprob(offset + i), Math.max(1, count)).map((a) => [a.token, a.logprob]),
+      ),
+    ),
     text_offset: pieces.map((_, i) => pieces.slice(0, i).join("").length),
   };
 }
@@ -50,6 +78,9 @@ function completionLogprobs(pieces: string[], offset: number) {
 function wantsLogprobs(body: Record<string, unknown>): boolean {
   return body.logprobs === true || (typeof body.logprobs === "number" && body.logprobs >= 0);
 }
+
+const completionAlternativeCount = (body: Record<string, unknown>) =>
+  typeof body.logprobs === "number" ? body.logprobs : 0;
 
 function wantsUsage(body: Record<string, unknown>): boolean {
   const options = body.stream_options;
@@ -71,7 +102,7 @@ export function chatCompletion(plan: ReplyPlan, body: Record<string, unknown>): 
       {
         index: 0,
         message: { role: "assistant", content: plan.pieces.join("") },
-        logprobs: wantsLogprobs(body) ? chatLogprobs(plan.pieces, 0) : null,
+        logprobs: wantsLogprobs(body) ? chatLogprobs(plan.pieces, 0, chatAlternativeCount(body)) : null,
         finish_reason: plan.finish,
       },
     ],
@@ -99,7 +130,7 @@ export function chatCompletionFrames(plan: ReplyPlan, body: Record<string, unkno
         {
           index: 0,
           delta: { content: piece },
-          logprobs: logprobs ? chatLogprobs([piece], i) : null,
+          logprobs: logprobs ? chatLogprobs([piece], i, chatAlternativeCount(body)) : null,
           finish_reason: null,
         },
       ]),
@@ -123,7 +154,9 @@ export function completion(plan: ReplyPlan, body: Record<string, unknown>): unkn
       {
         index: 0,
         text: plan.pieces.join(""),
-        logprobs: wantsLogprobs(body) ? completionLogprobs(plan.pieces, 0) : null,
+        logprobs: wantsLogprobs(body)
+          ? completionLogprobs(plan.pieces, 0, completionAlternativeCount(body))
+          : null,
         finish_reason: plan.finish,
       },
     ],
@@ -149,7 +182,7 @@ export function completionFrames(plan: ReplyPlan, body: Record<string, unknown>)
         {
           index: 0,
           text: piece,
-          logprobs: logprobs ? completionLogprobs([piece], i) : null,
+          logprobs: logprobs ? completionLogprobs([piece], i, completionAlternativeCount(body)) : null,
           finish_reason: null,
         },
       ]),

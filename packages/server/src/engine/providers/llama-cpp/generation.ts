@@ -17,6 +17,8 @@ export interface GenerationRun {
   sampling: SamplingParameters;
   maxNewTokens: number;
   logprobs: boolean;
+  /** With `logprobs`: how many of the most likely tokens to report per position (0 for none). */
+  topLogprobs: number;
   signal: AbortSignal | undefined;
   /**
    * Starts one next-token step. With parallel sequences it lines the step up with the other
@@ -54,6 +56,22 @@ function evaluateOptions(sampling: SamplingParameters, generated: Token[]): Sequ
   };
 }
 
+/**
+ * The `count` most likely tokens of a distribution, most likely first. A selection in one pass:
+ * node-llama-cpp's full `probabilities` map spans the whole vocabulary.
+ */
+function mostLikely(probabilities: ReadonlyMap<Token, number>, count: number): [Token, number][] {
+  const top: [Token, number][] = [];
+  for (const entry of probabilities) {
+    if (top.length === count && entry[1] <= top[count - 1]![1]) continue;
+    let at = top.length;
+    while (at > 0 && top[at - 1]![1] < entry[1]) at--;
+    top.splice(at, 0, entry);
+    if (top.length > count) top.pop();
+  }
+  return top;
+}
+
 function toLogprob(probability: number): number {
   const logprob = Math.log(probability);
   return Number.isFinite(logprob) ? Math.min(0, logprob) : MIN_LOGPROB;
@@ -87,7 +105,12 @@ export async function* generateChunks(run: GenerationRun): AsyncGenerator<Genera
   let finishReason: FinishReason = "stop";
   let stoppedByString = false;
 
-  let steps: AsyncGenerator<{ token: Token; confidence?: number }, void, void>;
+  let steps: AsyncGenerator<
+    { token: Token; confidence?: number; probabilities?: ReadonlyMap<Token, number> },
+    void,
+    void
+  >;
+  const top = run.logprobs ? run.topLogprobs : 0;
   try {
     // Keep the cached state of a shared prompt prefix (same system prompt, same file), but always
     // evaluate at least the last prompt token: the first answer token needs its logits.
@@ -98,8 +121,12 @@ export async function* generateChunks(run: GenerationRun): AsyncGenerator<Genera
     // vocabulary on every token. Greedy requests get them without the sort (probability-steps.ts).
     steps =
       run.logprobs && (run.sampling.temperature ?? 0) === 0
-        ? probableSteps(model, sequence, tokens, options)
-        : sequence.evaluateWithMetadata(tokens, { confidence: run.logprobs }, options);
+        ? probableSteps(model, sequence, tokens, options, top)
+        : sequence.evaluateWithMetadata(
+            tokens,
+            { confidence: run.logprobs, probabilities: top > 0 },
+            options,
+          );
   } catch (err) {
     run.onSequenceIdle();
     throw err;
@@ -121,14 +148,26 @@ export async function* generateChunks(run: GenerationRun): AsyncGenerator<Genera
         break;
       }
       if (step.done === true) break; // an end-of-generation token (EOS, EOT, <|im_end|>…)
-      const { token } = step.value;
-      const confidence =
-        "confidence" in step.value ? (step.value.confidence as number | undefined) : undefined;
+      const { token, confidence, probabilities } = step.value;
       if (prompt.stopTokens.has(token)) break;
 
       generated.push(token);
+      // Alternatives are spelled in the same context as the sampled token, before it is pushed.
+      const alternatives =
+        top > 0 && probabilities !== undefined
+          ? mostLikely(probabilities, top).map(([t, p]) => ({
+              token: decoder.tokenText(t),
+              logprob: toLogprob(p),
+            }))
+          : undefined;
       const tokens: TokenProbability[] | undefined = run.logprobs
-        ? [{ token: decoder.tokenText(token), logprob: toLogprob(confidence ?? 1) }]
+        ? [
+            {
+              token: decoder.tokenText(token),
+              logprob: toLogprob(confidence ?? 1),
+              ...(alternatives && { top: alternatives }),
+            },
+          ]
         : undefined;
       const piece = matcher.push(decoder.push(token));
       if (piece.text !== "" || tokens !== undefined) yield { text: piece.text, ...(tokens && { tokens }) };

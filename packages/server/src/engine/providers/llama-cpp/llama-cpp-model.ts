@@ -95,6 +95,7 @@ export class LlamaCppModel implements LoadedModel {
         sampling: request.sampling ?? {},
         maxNewTokens: Math.min(maxTokens ?? Number.POSITIVE_INFINITY, contextSize - prompt.tokens.length),
         logprobs: request.logprobs === true,
+        topLogprobs: request.topLogprobs ?? 0,
         signal: request.signal,
         startStep: this.stepStarter(sequence),
         onSequenceIdle: () => this.pool.release(sequence),

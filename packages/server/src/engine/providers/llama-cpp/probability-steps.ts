@@ -24,6 +24,8 @@ export interface ProbableStep {
   token: Token;
   /** The probability the model gave the token (after the sampling options). */
   confidence: number;
+  /** The `top` most likely tokens and their probabilities, most likely first, when asked for. */
+  probabilities?: ReadonlyMap<Token, number>;
 }
 
 /**
@@ -35,6 +37,7 @@ export async function* probableSteps(
   sequence: LlamaContextSequence,
   tokens: readonly Token[],
   options: SequenceEvaluateOptions,
+  top = 0,
 ): AsyncGenerator<ProbableStep, void, void> {
   const last = tokens.at(-1);
   if (last === undefined) return;
@@ -42,7 +45,8 @@ export async function* probableSteps(
     generateNext: {
       token: true,
       totalLogitWeight: true,
-      logits: { filter: { tokens: [], includeSelected: true, includeMax: true } },
+      // The top logits come from the same pass (a partial selection, not a sort of the vocabulary).
+      logits: { filter: { tokens: [], includeSelected: true, includeMax: true, includeTop: top } },
       options: {
         temperature: options.temperature,
         topP: options.topP,
@@ -56,9 +60,21 @@ export async function* probableSteps(
     const next = output[input.length - 1]?.next;
     const token = next?.token;
     if (token === undefined || token === null || model.isEogToken(token)) return;
-    yield { token, confidence: probabilityOf(token, next?.logits, next?.totalLogitWeight) };
+    const logits = next?.logits;
+    const total = next?.totalLogitWeight;
+    yield {
+      token,
+      confidence: probabilityOf(token, logits, total),
+      ...(top > 0 && logits !== undefined ? { probabilities: topProbabilities(logits, total, top) } : {}),
+    };
     input = [[token, sample]];
   }
+}
+
+function maxLogit(logits: ReadonlyMap<Token, number>): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const logit of logits.values()) if (logit > max) max = logit;
+  return max;
 }
 
 function probabilityOf(
@@ -67,8 +83,24 @@ function probabilityOf(
   totalLogitWeight: number | undefined,
 ): number {
   const selected = logits?.get(token);
-  if (selected === undefined || totalLogitWeight === undefined || totalLogitWeight <= 0) return 1;
-  let max = selected;
-  for (const logit of logits?.values() ?? []) if (logit > max) max = logit;
-  return Math.exp(selected - max) / totalLogitWeight;
+  if (
+    logits === undefined ||
+    selected === undefined ||
+    totalLogitWeight === undefined ||
+    totalLogitWeight <= 0
+  )
+    return 1;
+  return Math.exp(selected - maxLogit(logits)) / totalLogitWeight;
+}
+
+/** The `count` largest logits as probabilities, most likely first. */
+function topProbabilities(
+  logits: ReadonlyMap<Token, number>,
+  totalLogitWeight: number | undefined,
+  count: number,
+): Map<Token, number> {
+  if (totalLogitWeight === undefined || totalLogitWeight <= 0) return new Map();
+  const max = maxLogit(logits);
+  const ranked = [...logits].sort(([, a], [, b]) => b - a).slice(0, count);
+  return new Map(ranked.map(([token, logit]) => [token, Math.exp(logit - max) / totalLogitWeight]));
 }

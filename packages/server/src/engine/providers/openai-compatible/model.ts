@@ -131,15 +131,16 @@ export class OpenAICompatibleModel implements LoadedModel {
   private async generateOnce(request: GenerationRequest, signal: AbortSignal): Promise<GenerationResult> {
     const options = { signal, timeout: this.settings.readTimeoutMs };
     const wantTokens = request.logprobs === true;
+    const top = wantTokens ? (request.topLogprobs ?? 0) : 0;
     const { input } = request;
     const { model } = this.settings;
     if (input.kind === "chat") {
       const body = { ...chatBody(model, input.messages, request), stream: false as const };
-      return chatResult(await this.client.chat.completions.create(body, options), wantTokens);
+      return chatResult(await this.client.chat.completions.create(body, options), wantTokens, top);
     }
     const [prompt, suffix] = input.kind === "fim" ? [input.prefix, input.suffix] : [input.prompt, undefined];
     const body = { ...completionBody(model, prompt, suffix, request), stream: false as const };
-    return completionResult(await this.client.completions.create(body, options), wantTokens);
+    return completionResult(await this.client.completions.create(body, options), wantTokens, top);
   }
 
   /** One upstream stream, translated; retries and completeness checks are the callers' job. */
@@ -147,19 +148,20 @@ export class OpenAICompatibleModel implements LoadedModel {
     const options = { signal, timeout: this.settings.connectTimeoutMs };
     const streaming = { stream: true as const, stream_options: { include_usage: true } };
     const wantTokens = request.logprobs === true;
+    const top = wantTokens ? (request.topLogprobs ?? 0) : 0;
     const { input } = request;
     const { model } = this.settings;
     if (input.kind === "chat") {
       const body = { ...chatBody(model, input.messages, request), ...streaming };
       for await (const chunk of await this.client.chat.completions.create(body, options)) {
-        yield chatPiece(chunk, wantTokens);
+        yield chatPiece(chunk, wantTokens, top);
       }
       return;
     }
     const [prompt, suffix] = input.kind === "fim" ? [input.prefix, input.suffix] : [input.prompt, undefined];
     const body = { ...completionBody(model, prompt, suffix, request), ...streaming };
     for await (const chunk of await this.client.completions.create(body, options)) {
-      yield completionPiece(chunk, wantTokens);
+      yield completionPiece(chunk, wantTokens, top);
     }
   }
 }

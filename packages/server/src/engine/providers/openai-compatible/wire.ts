@@ -17,6 +17,7 @@ import type {
   GenerationRequest,
   GenerationResult,
   SamplingParameters,
+  TokenAlternative,
   TokenProbability,
   TokenUsage,
 } from "../provider.js";
@@ -42,6 +43,7 @@ export function chatBody(model: string, messages: ChatMessage[], request: Genera
     messages: messages.map((m) => ({ role: m.role, content: m.content })),
     ...samplingFields(request.sampling),
     ...(request.logprobs ? { logprobs: true } : {}),
+    ...(request.logprobs && (request.topLogprobs ?? 0) > 0 ? { top_logprobs: request.topLogprobs } : {}),
   };
 }
 
@@ -57,8 +59,9 @@ export function completionBody(
     prompt,
     ...(suffix === undefined ? {} : { suffix }),
     ...samplingFields(request.sampling),
-    // `logprobs: 1` is the legacy API's "sampled token plus 1 alternative"; we keep the sampled one.
-    ...(request.logprobs ? { logprobs: 1 } : {}),
+    // The legacy API's `logprobs: n` is "the sampled token plus n alternatives"; without
+    // alternatives asked for, 1 is what every server accepts (some refuse 0).
+    ...(request.logprobs ? { logprobs: Math.max(1, request.topLogprobs ?? 0) } : {}),
   };
 }
 
@@ -73,23 +76,47 @@ export function usageOf(usage: CompletionUsage | null | undefined): TokenUsage |
   return { promptTokens: usage.prompt_tokens ?? 0, completionTokens: usage.completion_tokens ?? 0 };
 }
 
+/** `top` alternatives when asked for (`topLogprobs` > 0) and the server sent some. */
+function withTop(
+  token: TokenProbability,
+  alternatives: TokenAlternative[],
+  topLogprobs: number,
+): TokenProbability {
+  const top = alternatives.slice(0, topLogprobs);
+  return top.length > 0 ? { ...token, top } : token;
+}
+
 function chatTokens(
   content: ChatCompletionTokenLogprob[] | null | undefined,
+  topLogprobs: number,
 ): TokenProbability[] | undefined {
   if (!Array.isArray(content)) return undefined;
-  return content.map((entry) => ({ token: entry.token, logprob: entry.logprob }));
+  return content.map((entry) => {
+    const alternatives = Array.isArray(entry.top_logprobs)
+      ? entry.top_logprobs.map(({ token, logprob }) => ({ token, logprob }))
+      : [];
+    return withTop({ token: entry.token, logprob: entry.logprob }, alternatives, topLogprobs);
+  });
 }
 
 function completionTokens(
   logprobs: Completion["choices"][number]["logprobs"] | undefined,
+  topLogprobs: number,
 ): TokenProbability[] | undefined {
   const tokens = logprobs?.tokens;
   const values = logprobs?.token_logprobs;
   if (!Array.isArray(tokens) || !Array.isArray(values)) return undefined;
+  const alternatives = Array.isArray(logprobs?.top_logprobs) ? logprobs.top_logprobs : [];
   // A null logprob (the first token of an echoed prompt) has no probability to report.
   return tokens.flatMap((token, i) => {
     const logprob = values[i];
-    return typeof logprob === "number" ? [{ token, logprob }] : [];
+    if (typeof logprob !== "number") return [];
+    // The legacy shape keys alternatives by their text, in no promised order.
+    const ranked = Object.entries(alternatives[i] ?? {})
+      .filter((entry): entry is [string, number] => typeof entry[1] === "number")
+      .sort(([, a], [, b]) => b - a)
+      .map(([text, value]) => ({ token: text, logprob: value }));
+    return [withTop({ token, logprob }, ranked, topLogprobs)];
   });
 }
 
@@ -117,7 +144,11 @@ function result(
   };
 }
 
-export function chatResult(completion: ChatCompletion, wantTokens: boolean): GenerationResult {
+export function chatResult(
+  completion: ChatCompletion,
+  wantTokens: boolean,
+  topLogprobs = 0,
+): GenerationResult {
   const choice = firstChoice(completion?.choices, "the chat completion");
   // Some servers send `content: null` for an empty answer.
   const text = choice.message?.content ?? (choice.message ? "" : undefined);
@@ -125,18 +156,22 @@ export function chatResult(completion: ChatCompletion, wantTokens: boolean): Gen
     text,
     choice.finish_reason,
     completion.usage,
-    chatTokens(choice.logprobs?.content),
+    chatTokens(choice.logprobs?.content, topLogprobs),
     wantTokens,
   );
 }
 
-export function completionResult(completion: Completion, wantTokens: boolean): GenerationResult {
+export function completionResult(
+  completion: Completion,
+  wantTokens: boolean,
+  topLogprobs = 0,
+): GenerationResult {
   const choice = firstChoice(completion?.choices, "the completion");
   return result(
     choice.text,
     choice.finish_reason,
     completion.usage,
-    completionTokens(choice.logprobs),
+    completionTokens(choice.logprobs, topLogprobs),
     wantTokens,
   );
 }
@@ -158,27 +193,27 @@ function piece(
   };
 }
 
-export function chatPiece(chunk: ChatCompletionChunk, wantTokens: boolean): StreamPiece {
+export function chatPiece(chunk: ChatCompletionChunk, wantTokens: boolean, topLogprobs = 0): StreamPiece {
   if (chunk === null || typeof chunk !== "object")
     throw new UpstreamProtocolError("a stream chunk is not an object");
   // With `include_usage` the last chunk has `choices: []` and only usage.
   const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
   return piece(
     choice?.delta?.content,
-    chatTokens(choice?.logprobs?.content),
+    chatTokens(choice?.logprobs?.content, topLogprobs),
     choice?.finish_reason,
     chunk.usage,
     wantTokens,
   );
 }
 
-export function completionPiece(chunk: Completion, wantTokens: boolean): StreamPiece {
+export function completionPiece(chunk: Completion, wantTokens: boolean, topLogprobs = 0): StreamPiece {
   if (chunk === null || typeof chunk !== "object")
     throw new UpstreamProtocolError("a stream chunk is not an object");
   const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
   return piece(
     choice?.text,
-    completionTokens(choice?.logprobs),
+    completionTokens(choice?.logprobs, topLogprobs),
     choice?.finish_reason,
     chunk.usage,
     wantTokens,
