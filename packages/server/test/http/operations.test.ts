@@ -59,6 +59,24 @@ describe("operations endpoints", () => {
     expect(doc.components.securitySchemes).toHaveProperty("bearerAuth");
   });
 
+  it("/openapi.json patterns are plain ECMA-262 regexes that clients can use", async () => {
+    const text = (await request(server.url, "/openapi.json")).text;
+    const patterns = [...text.matchAll(/"pattern":("(?:[^"\\]|\\.)*")/g)].map(
+      (m) => JSON.parse(m[1] ?? '""') as string,
+    );
+    expect(patterns.length).toBeGreaterThan(0);
+    // No delimiters or flags: JSON Schema validators compile the pattern as it stands, Unicode mode.
+    for (const pattern of patterns) expect(() => new RegExp(pattern, "u"), pattern).not.toThrow();
+    for (const pattern of patterns) expect(pattern).not.toMatch(/^\/|\/[a-z]*$/);
+    const refactor = (JSON.parse(text) as { components: { schemas: Record<string, unknown> } }).components
+      .schemas.RefactorRequest as {
+      properties: { context: { properties: { new_name: { pattern: string } } } };
+    };
+    const newName = new RegExp(refactor.properties.context.properties.new_name.pattern, "u");
+    for (const name of ["total_sum", "переменная", "$el"]) expect(newName.test(name), name).toBe(true);
+    expect(newName.test("2fast")).toBe(false);
+  });
+
   it("/docs renders Swagger UI from local assets (no CDN)", async () => {
     const page = await fetch(`${server.url}/docs`);
     const html = await page.text();

@@ -21,6 +21,9 @@ import { renamedTo, selectedIdentifier } from "./rename-target.js";
 
 const OPERATIONS = ["extract_variable", "extract_method", "rename", "optimize_performance"] as const;
 
+/** A name `rename` may introduce: letters of any script, digits, `_` and `$`, not leading digits. */
+const IDENTIFIER_NAME = /^[\p{L}_$][\p{L}\p{N}_$]*$/u;
+
 const refactorRequestSchema = z
   .object({
     model_id: z.string().min(1).max(128),
@@ -34,8 +37,11 @@ const refactorRequestSchema = z
       /** For `rename`: the name to use; the model chooses one when absent. */
       new_name: z
         .string()
-        .regex(/^[\p{L}_$][\p{L}\p{N}_$]*$/u)
+        .regex(IDENTIFIER_NAME)
         .max(128)
+        // zod-to-openapi writes a flagged regex with its flags ("…$/u"), which no client can
+        // match; JSON Schema reads patterns as Unicode regexes anyway, so the source is enough.
+        .openapi({ pattern: IDENTIFIER_NAME.source })
         .optional(),
     }),
     safety_checks: z.boolean().default(true),
