@@ -174,7 +174,8 @@ export function usageOf(usage: TokenUsage) {
 /** The alternatives to list for one position: the provider's, else at least the sampled token. */
 function alternativesOf(t: TokenProbability, alternatives: number): TokenAlternative[] {
   if (alternatives <= 0) return [];
-  return (t.top ?? [{ token: t.token, logprob: t.logprob }]).slice(0, alternatives);
+  const { top, ...sampled } = t;
+  return (top ?? [sampled]).slice(0, alternatives);
 }
 
 const utf8Bytes = (token: string) => [...Buffer.from(token, "utf8")];
@@ -187,17 +188,18 @@ function alternativesByText(alternatives: readonly TokenAlternative[]): Record<s
   return Object.fromEntries(byText);
 }
 
+/** OpenAI's `{token, logprob, bytes}`: the provider's bytes where the text lost them. */
+const chatToken = ({ token, logprob, bytes }: TokenAlternative) => ({
+  token,
+  logprob,
+  bytes: bytes ?? utf8Bytes(token),
+});
+
 export function chatLogprobs(tokens: readonly TokenProbability[], alternatives: number) {
   return {
     content: tokens.map((t) => ({
-      token: t.token,
-      logprob: t.logprob,
-      bytes: utf8Bytes(t.token),
-      top_logprobs: alternativesOf(t, alternatives).map(({ token, logprob }) => ({
-        token,
-        logprob,
-        bytes: utf8Bytes(token),
-      })),
+      ...chatToken(t),
+      top_logprobs: alternativesOf(t, alternatives).map(chatToken),
     })),
     refusal: null,
   };

@@ -50,12 +50,14 @@ export interface TokenAlternative {
   token: string;
   /** Natural-log probability the model gave this token at that position. */
   logprob: number;
+  /**
+   * The token's own bytes, when its text cannot carry them: a token holding part of a UTF-8
+   * character reads as U+FFFD. Absent when they are the text's UTF-8.
+   */
+  bytes?: number[];
 }
 
-export interface TokenProbability {
-  token: string;
-  /** Natural-log probability of the sampled token. */
-  logprob: number;
+export interface TokenProbability extends TokenAlternative {
   /** The `topLogprobs` most likely tokens at this position, most likely first, when asked for. */
   top?: TokenAlternative[];
 }

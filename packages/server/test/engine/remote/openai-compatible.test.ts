@@ -1,5 +1,7 @@
+import type { ChatCompletion } from "openai/resources/chat/completions";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { OpenAICompatibleProvider } from "../../../src/engine/providers/openai-compatible/index.js";
+import { chatResult } from "../../../src/engine/providers/openai-compatible/wire.js";
 import type { LoadedModel } from "../../../src/engine/providers/provider.js";
 import {
   type ScriptedUpstream,
@@ -147,6 +149,42 @@ describe("openai-compatible provider", () => {
     // The legacy API answers alternatives keyed by text; they come back most likely first.
     expect(legacy.tokens).toEqual(expected);
     expect(upstream.requestsTo("completions")[0]?.body).toMatchObject({ logprobs: 3 });
+  });
+
+  it("keeps an upstream's token bytes where the token's text lost them", () => {
+    const entry = (token: string, logprob: number, bytes: number[]) => ({
+      token,
+      logprob,
+      bytes,
+      top_logprobs: [],
+    });
+    const answer = {
+      id: "chatcmpl-1",
+      object: "chat.completion",
+      created: 0,
+      model: "m",
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", content: "中a", refusal: null },
+          finish_reason: "stop",
+          logprobs: {
+            // "中" (E4 B8 AD) in two tokens, each read as U+FFFD.
+            content: [
+              entry("\uFFFD", -0.1, [0xe4]),
+              entry("\uFFFD", -0.2, [0xb8, 0xad]),
+              entry("a", -0.3, [0x61]),
+            ],
+            refusal: null,
+          },
+        },
+      ],
+    } as unknown as ChatCompletion;
+    expect(chatResult(answer, true).tokens).toEqual([
+      { token: "\uFFFD", logprob: -0.1, bytes: [0xe4] },
+      { token: "\uFFFD", logprob: -0.2, bytes: [0xb8, 0xad] },
+      { token: "a", logprob: -0.3 },
+    ]);
   });
 
   it("completes raw prompts on /v1/completions with logprobs: 1", async () => {

@@ -5,7 +5,13 @@
  * provider interface promises. Stop strings, end-of-turn tokens and streaming are handled here.
  */
 import type { LlamaContextSequence, LlamaModel, SequenceEvaluateOptions, Token } from "node-llama-cpp";
-import type { FinishReason, GenerationChunk, SamplingParameters, TokenProbability } from "../provider.js";
+import type {
+  FinishReason,
+  GenerationChunk,
+  SamplingParameters,
+  TokenAlternative,
+  TokenProbability,
+} from "../provider.js";
 import { probableSteps } from "./probability-steps.js";
 import type { Prompt } from "./prompt.js";
 import { StopStringMatcher, TokenTextDecoder } from "./text-stream.js";
@@ -19,6 +25,8 @@ export interface GenerationRun {
   logprobs: boolean;
   /** With `logprobs`: how many of the most likely tokens to report per position (0 for none). */
   topLogprobs: number;
+  /** A token's own bytes from the vocabulary (token-bytes.ts), for tokens whose text loses them. */
+  tokenBytes: (token: Token) => number[] | undefined;
   signal: AbortSignal | undefined;
   /**
    * Starts one next-token step. With parallel sequences it lines the step up with the other
@@ -31,6 +39,8 @@ export interface GenerationRun {
 
 /** Recent tokens that frequency/presence penalties look at (node-llama-cpp's default window). */
 const PENALTY_WINDOW = 64;
+/** What a token that holds part of a UTF-8 character reads as. */
+const REPLACEMENT_CHARACTER = "\uFFFD";
 /** OpenAI's floor for "impossible" tokens; keeps JSON free of -Infinity. */
 const MIN_LOGPROB = -9999;
 
@@ -131,6 +141,12 @@ export async function* generateChunks(run: GenerationRun): AsyncGenerator<Genera
     run.onSequenceIdle();
     throw err;
   }
+  /** A token as logprobs list it: its text in context, and its bytes where the text lost them. */
+  const spelled = (token: Token, logprob: number): TokenAlternative => {
+    const text = decoder.tokenText(token);
+    const bytes = text.includes(REPLACEMENT_CHARACTER) ? run.tokenBytes(token) : undefined;
+    return { token: text, logprob, ...(bytes && { bytes }) };
+  };
   const { aborted, dispose } = abortion(run.signal);
   try {
     while (true) {
@@ -155,19 +171,10 @@ export async function* generateChunks(run: GenerationRun): AsyncGenerator<Genera
       // Alternatives are spelled in the same context as the sampled token, before it is pushed.
       const alternatives =
         top > 0 && probabilities !== undefined
-          ? mostLikely(probabilities, top).map(([t, p]) => ({
-              token: decoder.tokenText(t),
-              logprob: toLogprob(p),
-            }))
+          ? mostLikely(probabilities, top).map(([t, p]) => spelled(t, toLogprob(p)))
           : undefined;
       const tokens: TokenProbability[] | undefined = run.logprobs
-        ? [
-            {
-              token: decoder.tokenText(token),
-              logprob: toLogprob(confidence ?? 1),
-              ...(alternatives && { top: alternatives }),
-            },
-          ]
+        ? [{ ...spelled(token, toLogprob(confidence ?? 1)), ...(alternatives && { top: alternatives }) }]
         : undefined;
       const piece = matcher.push(decoder.push(token));
       if (piece.text !== "" || tokens !== undefined) yield { text: piece.text, ...(tokens && { tokens }) };

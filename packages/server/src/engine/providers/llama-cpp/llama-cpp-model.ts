@@ -1,7 +1,7 @@
 /**
  * A GGUF model in memory: one llama.cpp context whose sequences serve concurrent requests.
  */
-import type { ChatWrapper, LlamaContext, LlamaContextSequence, LlamaModel } from "node-llama-cpp";
+import type { ChatWrapper, LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { ApiError, invalidRequest } from "../../../errors.js";
 import type {
   FinishReason,
@@ -16,6 +16,7 @@ import { type GenerationRun, generateChunks } from "./generation.js";
 import { buildPrompt, chatWrapperFor } from "./prompt.js";
 import { SequencePool } from "./sequence-pool.js";
 import { StepGate } from "./step-gate.js";
+import { vocabularyBytes } from "./token-bytes.js";
 
 export class LlamaCppModel implements LoadedModel {
   readonly capabilities: ModelCapabilities;
@@ -23,6 +24,7 @@ export class LlamaCppModel implements LoadedModel {
   /** Only where sequences can share a decode. */
   private readonly gate: StepGate | undefined;
   private readonly chatWrapper: ChatWrapper | undefined;
+  private readonly tokenBytes: (token: Token) => number[] | undefined;
   private unloading: Promise<void> | undefined;
 
   constructor(
@@ -34,6 +36,7 @@ export class LlamaCppModel implements LoadedModel {
     this.pool = new SequencePool(context, parallelSequences);
     this.gate = parallelSequences > 1 ? new StepGate() : undefined;
     this.chatWrapper = chatWrapperFor(model);
+    this.tokenBytes = vocabularyBytes(model);
     const { prefix, suffix, middle } = model.tokens.infill;
     this.capabilities = {
       chat: true,
@@ -96,6 +99,7 @@ export class LlamaCppModel implements LoadedModel {
         maxNewTokens: Math.min(maxTokens ?? Number.POSITIVE_INFINITY, contextSize - prompt.tokens.length),
         logprobs: request.logprobs === true,
         topLogprobs: request.topLogprobs ?? 0,
+        tokenBytes: this.tokenBytes,
         signal: request.signal,
         startStep: this.stepStarter(sequence),
         onSequenceIdle: () => this.pool.release(sequence),

@@ -86,16 +86,21 @@ function withTop(
   return top.length > 0 ? { ...token, top } : token;
 }
 
+/** A chat logprobs entry; its `bytes` kept only where they are not simply the text's UTF-8. */
+function chatToken(entry: { token: string; logprob: number; bytes?: number[] | null }): TokenAlternative {
+  const { token, logprob, bytes } = entry;
+  const own = Array.isArray(bytes) && !Buffer.from(bytes).equals(Buffer.from(token, "utf8"));
+  return own ? { token, logprob, bytes } : { token, logprob };
+}
+
 function chatTokens(
   content: ChatCompletionTokenLogprob[] | null | undefined,
   topLogprobs: number,
 ): TokenProbability[] | undefined {
   if (!Array.isArray(content)) return undefined;
   return content.map((entry) => {
-    const alternatives = Array.isArray(entry.top_logprobs)
-      ? entry.top_logprobs.map(({ token, logprob }) => ({ token, logprob }))
-      : [];
-    return withTop({ token: entry.token, logprob: entry.logprob }, alternatives, topLogprobs);
+    const alternatives = Array.isArray(entry.top_logprobs) ? entry.top_logprobs.map(chatToken) : [];
+    return withTop(chatToken(entry), alternatives, topLogprobs);
   });
 }
 
