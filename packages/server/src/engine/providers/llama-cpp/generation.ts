@@ -67,8 +67,9 @@ function evaluateOptions(sampling: SamplingParameters, generated: Token[]): Sequ
 }
 
 /**
- * The `count` most likely tokens of a distribution, most likely first. A selection in one pass:
- * node-llama-cpp's full `probabilities` map spans the whole vocabulary.
+ * The `count` most likely tokens of a distribution, most likely first, selected in one pass. Both
+ * kinds of step hand over unranked probabilities: node-llama-cpp's `probabilities` span the whole
+ * vocabulary, `probableSteps` gives those of the logits it asked for.
  */
 function mostLikely(probabilities: ReadonlyMap<Token, number>, count: number): [Token, number][] {
   const top: [Token, number][] = [];

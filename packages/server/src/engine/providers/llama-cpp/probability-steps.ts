@@ -24,7 +24,10 @@ export interface ProbableStep {
   token: Token;
   /** The probability the model gave the token (after the sampling options). */
   confidence: number;
-  /** The `top` most likely tokens and their probabilities, most likely first, when asked for. */
+  /**
+   * When `top` alternatives were asked for: the probabilities of at least the `top` most likely
+   * tokens (unordered; the caller ranks them).
+   */
   probabilities?: ReadonlyMap<Token, number>;
 }
 
@@ -60,47 +63,25 @@ export async function* probableSteps(
     const next = output[input.length - 1]?.next;
     const token = next?.token;
     if (token === undefined || token === null || model.isEogToken(token)) return;
-    const logits = next?.logits;
-    const total = next?.totalLogitWeight;
+    const probabilities = probabilitiesOf(next?.logits, next?.totalLogitWeight);
     yield {
       token,
-      confidence: probabilityOf(token, logits, total),
-      ...(top > 0 && logits !== undefined ? { probabilities: topProbabilities(logits, total, top) } : {}),
+      confidence: probabilities?.get(token) ?? 1,
+      ...(top > 0 && probabilities !== undefined ? { probabilities } : {}),
     };
     input = [[token, sample]];
   }
 }
 
-function maxLogit(logits: ReadonlyMap<Token, number>): number {
-  let max = Number.NEGATIVE_INFINITY;
-  for (const logit of logits.values()) if (logit > max) max = logit;
-  return max;
-}
-
-function probabilityOf(
-  token: Token,
+/** The returned logits as probabilities: `exp(logit - max) / total`, one pass, no sort. */
+function probabilitiesOf(
   logits: ReadonlyMap<Token, number> | undefined,
   totalLogitWeight: number | undefined,
-): number {
-  const selected = logits?.get(token);
-  if (
-    logits === undefined ||
-    selected === undefined ||
-    totalLogitWeight === undefined ||
-    totalLogitWeight <= 0
-  )
-    return 1;
-  return Math.exp(selected - maxLogit(logits)) / totalLogitWeight;
-}
-
-/** The `count` largest logits as probabilities, most likely first. */
-function topProbabilities(
-  logits: ReadonlyMap<Token, number>,
-  totalLogitWeight: number | undefined,
-  count: number,
-): Map<Token, number> {
-  if (totalLogitWeight === undefined || totalLogitWeight <= 0) return new Map();
-  const max = maxLogit(logits);
-  const ranked = [...logits].sort(([, a], [, b]) => b - a).slice(0, count);
-  return new Map(ranked.map(([token, logit]) => [token, Math.exp(logit - max) / totalLogitWeight]));
+): Map<Token, number> | undefined {
+  if (logits === undefined || totalLogitWeight === undefined || totalLogitWeight <= 0) return undefined;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const logit of logits.values()) if (logit > max) max = logit;
+  const probabilities = new Map<Token, number>();
+  for (const [token, logit] of logits) probabilities.set(token, Math.exp(logit - max) / totalLogitWeight);
+  return probabilities;
 }
