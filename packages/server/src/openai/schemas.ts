@@ -52,6 +52,11 @@ export const chatCompletionRequestSchema = z
     logprobs: z.boolean().nullish(),
     top_logprobs: z.number().int().min(0).max(20).nullish(),
   })
+  // As vLLM does: alternatives without `logprobs: true` would otherwise be silently dropped.
+  .refine((body) => (body.top_logprobs ?? 0) === 0 || body.logprobs === true, {
+    message: "top_logprobs needs logprobs: true",
+    path: ["top_logprobs"],
+  })
   .openapi("OpenAIChatCompletionRequest");
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
 

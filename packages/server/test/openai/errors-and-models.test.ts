@@ -93,6 +93,14 @@ describe("errors in OpenAI's shape", () => {
       messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "data:," } }] }],
     });
     expect((await expectOpenAIError(image, 400)).param).toBe("messages[0].content[0]");
+    const alternatives = await post(fixture, "/v1/chat/completions", {
+      model: "local",
+      messages: [{ role: "user", content: "hi" }],
+      top_logprobs: 2,
+    });
+    const alternativesError = await expectOpenAIError(alternatives, 400);
+    expect(alternativesError.param).toBe("top_logprobs");
+    expect(alternativesError.message).toContain("logprobs: true");
   });
 
   it("malformed JSON is a 400 in OpenAI's shape", async () => {
