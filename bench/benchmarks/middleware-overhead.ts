@@ -8,7 +8,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { type BenchResult, type BenchSide, type BenchTarget, envInt } from "../lib/benchmark.js";
 import { type ChildServer, startChildServer } from "../lib/child-server.js";
-import { ownCpuSeconds, processCpuSeconds } from "../lib/cpu.js";
+import { ownCpuSeconds, ownSleeps, processCpuSeconds } from "../lib/cpu.js";
 import { formatInt, formatMs, type LoadOptions, loadRound, median, percentiles } from "../lib/load.js";
 
 export const name = "middleware-overhead";
@@ -25,7 +25,11 @@ interface Side {
   rounds: number[];
   latenciesMs: number[];
   serverCpu: number[];
+  /** Server CPU seconds per request, each round. */
+  serverCpuPerRequest: number[];
   loadCpu: number[];
+  /** Times the load generator went to sleep per request, each round (see `ownSleeps`). */
+  loadSleeps: number[];
 }
 
 const serverScript = (file: string) => join(import.meta.dirname, "..", "servers", file);
@@ -49,14 +53,20 @@ async function measure(side: Side, load: Omit<LoadOptions, "url">): Promise<void
   const wallStart = performance.now();
   const serverStart = processCpuSeconds(side.server.pid);
   const loadStart = ownCpuSeconds();
+  const sleepsStart = ownSleeps();
   const round = await loadRound({ ...load, url: side.server.ready.url + PATH });
   const wall = (performance.now() - wallStart) / 1000;
   const serverEnd = processCpuSeconds(side.server.pid);
+  const sleepsEnd = ownSleeps();
   side.rounds.push(round.requestsPerSecond);
   for (const latency of round.latenciesMs) side.latenciesMs.push(latency);
-  if (serverStart !== undefined && serverEnd !== undefined)
+  if (serverStart !== undefined && serverEnd !== undefined) {
     side.serverCpu.push((serverEnd - serverStart) / wall);
+    side.serverCpuPerRequest.push((serverEnd - serverStart) / round.requests);
+  }
   side.loadCpu.push((ownCpuSeconds() - loadStart) / wall);
+  if (sleepsStart !== undefined && sleepsEnd !== undefined)
+    side.loadSleeps.push((sleepsEnd - sleepsStart) / round.requests);
 }
 
 const percent = (share: number) => `${Math.round(share * 100)}%`;
@@ -72,7 +82,12 @@ function summarize(side: Side): BenchSide {
       p50: formatMs(p50!),
       p99: formatMs(p99!),
       "server CPU": side.serverCpu.length === 0 ? "n/a" : percent(median(side.serverCpu)),
+      "server CPU/req":
+        side.serverCpuPerRequest.length === 0
+          ? "n/a"
+          : `${(median(side.serverCpuPerRequest) * 1e6).toFixed(1)} µs`,
       "loadgen CPU": percent(median(side.loadCpu)),
+      "loadgen sleeps/req": side.loadSleeps.length === 0 ? "n/a" : median(side.loadSleeps).toFixed(2),
     },
   };
 }
@@ -115,7 +130,9 @@ export async function run(): Promise<BenchResult> {
       rounds: [],
       latenciesMs: [],
       serverCpu: [],
+      serverCpuPerRequest: [],
       loadCpu: [],
+      loadSleeps: [],
     });
     const sides = [empty("full stack", full), empty("bare hono", bare)] as const;
     const load = { connections: CONNECTIONS, seconds, headers };
@@ -140,6 +157,8 @@ export async function run(): Promise<BenchResult> {
         `${rounds} alternating rounds × ${seconds} s per side after ${warmupSeconds} s of warm-up each; ` +
           `${CONNECTIONS} connections, autocannon in the runner process, each server in its own process`,
         `latency percentiles pool every measured request of a side; body ${expected.text.length} bytes, identical on both`,
+        `loadgen sleeps/req: how often the load generator waited for an answer, per request; near 1, the server ` +
+          `wakes it for every answer, and that wake-up is paid inside the server's socket write (see bench/README.md)`,
         `full stack served by ${typeof serverModule === "string" ? serverModule : "?"}`,
         ...(cpuProfileFlags().length === 0
           ? []

@@ -162,7 +162,7 @@ export async function run(): Promise<BenchResult> {
           `${shortAnswers} measured answers ended before ${maxTokens} tokens`,
         `request p50 pools every request of a side; CPU = this process's CPU time / wall time`,
         `llama.cpp's CPU features here: ${cpuFeatures}. What a 4-row matrix product costs against a 1-row one bounds ` +
-          `the ratio: ~2.6× with AVX-512 alone, ~2.9× with AMX (tiles of 16 rows): see bench/README.md "parallel-sequences"`,
+          `the ratio: ~2.6–3.2× with AVX-512 alone (two EPYC machines), ~2.9× with AMX (tiles of 16 rows): see bench/README.md "parallel-sequences"`,
       ],
     };
   } finally {

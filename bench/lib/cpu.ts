@@ -28,6 +28,21 @@ export function ownCpuSeconds(): number {
   return (user + system) / 1e6;
 }
 
+/**
+ * How often this process's main thread (where the load generator runs) has gone to sleep
+ * waiting for something: `voluntary_ctxt_switches` from /proc (undefined where there is none).
+ * Per request, it tells whether the server kept the load generator busy (near 0) or woke it for
+ * every answer (near 1): each such wake-up is paid inside the server's socket write.
+ */
+export function ownSleeps(): number | undefined {
+  try {
+    const match = /^voluntary_ctxt_switches:\s+(\d+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
+    return match === null ? undefined : Number(match[1]);
+  } catch {
+    return undefined;
+  }
+}
+
 export interface MachineTicks {
   steal: number;
   total: number;
