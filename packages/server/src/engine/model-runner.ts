@@ -1,5 +1,4 @@
 import type { Logger } from "../observability/logger.js";
-import { isApiError } from "../errors.js";
 import type { ModelRepository } from "../store/model-repository.js";
 import type { ModelEntry } from "./model-config.js";
 import type { ModelRegistry } from "./model-registry.js";
@@ -14,7 +13,6 @@ import type {
 /** How a call made on a checked-out model ended, for its request record. */
 export interface HeldCallOutcome {
   success: boolean;
-  error?: unknown;
   usage?: TokenUsage;
 }
 
@@ -39,6 +37,9 @@ export interface RunOptions {
  * alike (inference, OpenAI-compatible, optimization).
  */
 export class ModelRunner {
+  /** The flush whose failure is already being watched (see `record`). */
+  private watchedWrite: Promise<void> | undefined;
+
   constructor(
     private readonly registry: ModelRegistry,
     private readonly repository: ModelRepository,
@@ -61,7 +62,7 @@ export class ModelRunner {
       this.record(modelId, startedAt, started, { success: result.finishReason !== "error", result });
       return result;
     } catch (err) {
-      this.record(modelId, startedAt, started, { success: false, error: err });
+      this.record(modelId, startedAt, started, { success: false });
       throw err;
     } finally {
       lease.release();
@@ -77,7 +78,7 @@ export class ModelRunner {
     const startedAt = new Date();
     const started = performance.now();
     let usage: GenerationChunk["usage"];
-    let failure: unknown;
+    let failed = false;
     let finishReason: GenerationChunk["finishReason"];
     try {
       for await (const chunk of lease.model.stream(request)) {
@@ -86,13 +87,12 @@ export class ModelRunner {
         yield chunk;
       }
     } catch (err) {
-      failure = err;
+      failed = true;
       throw err;
     } finally {
       lease.release();
       this.record(modelId, startedAt, started, {
-        success: failure === undefined && finishReason !== "error",
-        ...(failure === undefined ? {} : { error: failure }),
+        success: !failed && finishReason !== "error",
         ...(usage === undefined ? {} : { result: { usage } }),
       });
     }
@@ -117,7 +117,6 @@ export class ModelRunner {
         lease.release();
         this.record(modelId, startedAt, started, {
           success: outcome.success,
-          ...(outcome.error === undefined ? {} : { error: outcome.error }),
           ...(outcome.usage === undefined ? {} : { result: { usage: outcome.usage } }),
         });
       },
@@ -140,27 +139,22 @@ export class ModelRunner {
     started: number,
     outcome: {
       success: boolean;
-      error?: unknown;
       result?: Pick<GenerationResult, "usage">;
       cacheHit?: boolean;
     },
   ): void {
-    this.repository
-      .recordRequest({
-        modelId,
-        startedAt,
-        durationMs: performance.now() - started,
-        success: outcome.success,
-        promptTokens: outcome.result?.usage.promptTokens ?? 0,
-        completionTokens: outcome.result?.usage.completionTokens ?? 0,
-        cacheHit: outcome.cacheHit ?? false,
-        errorCode:
-          outcome.error === undefined
-            ? undefined
-            : isApiError(outcome.error)
-              ? outcome.error.code
-              : "INTERNAL_ERROR",
-      })
-      .catch((err: unknown) => this.logger.warn({ err, model: modelId }, "could not record model request"));
+    const written = this.repository.recordRequest({
+      modelId,
+      startedAt,
+      durationMs: performance.now() - started,
+      success: outcome.success,
+      promptTokens: outcome.result?.usage.promptTokens ?? 0,
+      completionTokens: outcome.result?.usage.completionTokens ?? 0,
+      cacheHit: outcome.cacheHit ?? false,
+    });
+    // Every request of one flush shares its promise: a failed flush is one warning, not one per request.
+    if (written === this.watchedWrite) return;
+    this.watchedWrite = written;
+    written.catch((err: unknown) => this.logger.warn({ err }, "could not record model requests"));
   }
 }

@@ -65,8 +65,8 @@ function sseEnding(tail: string): "done" | "error" | "truncated" {
 
 interface RelayOptions {
   sse: boolean;
-  /** Called exactly once, when the relay is over. */
-  settle(outcome: HeldCallOutcome): void;
+  /** Called exactly once, when the relay is over; `error` says why it failed, for the log. */
+  settle(outcome: HeldCallOutcome & { error?: unknown }): void;
 }
 
 /** Where the relayed bytes go: Node's response, or a web stream without one. */
@@ -212,7 +212,7 @@ export async function passthroughResponse(
       held.finish({ success: true });
       return clientClosed();
     }
-    held.finish({ success: false, error: err });
+    held.finish({ success: false });
     throw err;
   }
   const sse = answer.contentType.startsWith("text/event-stream");
@@ -225,7 +225,7 @@ export async function passthroughResponse(
           "passthrough stream failed",
         );
       }
-      held.finish(outcome);
+      held.finish({ success: outcome.success, ...(outcome.usage && { usage: outcome.usage }) });
     },
   };
   const headers: Record<string, string> = { "Content-Type": answer.contentType };

@@ -1,8 +1,8 @@
 /**
  * Schema migrations, kept in code so the compiled server carries them (no migration folder to
- * ship or locate at run time). Only the Kysely schema builder is used, so one migration serves
- * SQLite and PostgreSQL alike. Names sort in the order they must run; never rename or edit an
- * applied one, add a new one instead. Every run is one transaction on both dialects, so a
+ * ship or locate at run time). Only the Kysely schema builder and SQL that both dialects share
+ * are used, so one migration serves SQLite and PostgreSQL alike. Names sort in the order they
+ * must run; never rename or edit an applied one, add a new one instead. Every run is one transaction on both dialects, so a
  * migration must not open a transaction of its own.
  */
 import { type Kysely, type Migration, Migrator, PostgresAdapter, SqliteAdapter, sql } from "kysely";
@@ -10,6 +10,39 @@ import { type Kysely, type Migration, Migrator, PostgresAdapter, SqliteAdapter, 
 // Migrations see the database as it was when they were written, not as schema.ts says today,
 // so they are not typed by schema.ts.
 type AnyDatabase = Kysely<unknown>;
+
+/**
+ * The duration histogram's columns as migration 0006 made them (frozen here: schema.ts's
+ * `DURATION_BOUNDS_MS` is today's list, which the tests check against the table).
+ */
+const ROLLUP_0006_DURATION_COLUMNS = (() => {
+  const bounds = [10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000];
+  return [
+    ...bounds.map((upTo, i) => ({ name: `duration_le_${upTo}ms`, above: bounds[i - 1] ?? -1, upTo })),
+    { name: `duration_over_${bounds.at(-1)}ms`, above: bounds.at(-1) ?? 0, upTo: undefined },
+  ];
+})();
+
+/** One row per request, as 0002 made it (0006 folds it into rollups; its `down` brings it back). */
+async function createModelRequestsTable(db: AnyDatabase): Promise<void> {
+  await db.schema
+    .createTable("model_requests")
+    .addColumn("id", "text", (col) => col.primaryKey())
+    .addColumn("model_id", "text", (col) => col.notNull())
+    .addColumn("started_at", "text", (col) => col.notNull())
+    .addColumn("duration_ms", "integer", (col) => col.notNull())
+    .addColumn("success", "integer", (col) => col.notNull())
+    .addColumn("prompt_tokens", "integer", (col) => col.notNull().defaultTo(0))
+    .addColumn("completion_tokens", "integer", (col) => col.notNull().defaultTo(0))
+    .addColumn("cache_hit", "integer", (col) => col.notNull().defaultTo(0))
+    .addColumn("error_code", "text")
+    .execute();
+  await db.schema
+    .createIndex("model_requests_model_time")
+    .on("model_requests")
+    .columns(["model_id", "started_at"])
+    .execute();
+}
 
 /** Where applied migrations are recorded. */
 export const MIGRATION_TABLE = "aiservice_migration";
@@ -46,23 +79,7 @@ export const migrations: Record<string, Migration> = {
         .addColumn("total_load_ms", "bigint", (col) => col.notNull().defaultTo(0))
         .addColumn("updated_at", "text", (col) => col.notNull())
         .execute();
-      await db.schema
-        .createTable("model_requests")
-        .addColumn("id", "text", (col) => col.primaryKey())
-        .addColumn("model_id", "text", (col) => col.notNull())
-        .addColumn("started_at", "text", (col) => col.notNull())
-        .addColumn("duration_ms", "integer", (col) => col.notNull())
-        .addColumn("success", "integer", (col) => col.notNull())
-        .addColumn("prompt_tokens", "integer", (col) => col.notNull().defaultTo(0))
-        .addColumn("completion_tokens", "integer", (col) => col.notNull().defaultTo(0))
-        .addColumn("cache_hit", "integer", (col) => col.notNull().defaultTo(0))
-        .addColumn("error_code", "text")
-        .execute();
-      await db.schema
-        .createIndex("model_requests_model_time")
-        .on("model_requests")
-        .columns(["model_id", "started_at"])
-        .execute();
+      await createModelRequestsTable(db);
     },
     async down(db: AnyDatabase): Promise<void> {
       await db.schema.dropTable("model_requests").execute();
@@ -163,6 +180,66 @@ export const migrations: Record<string, Migration> = {
     },
     async down(db: AnyDatabase): Promise<void> {
       await db.schema.alterTable("inference_requests").dropColumn("heartbeat_at").execute();
+    },
+  },
+  // One row per request grew without bound (a busy gateway writes millions a day), made every
+  // request pay for an insert, and made `GET /v1/ai/models` scan them all. Per-minute rollups
+  // keep what the metrics read (counts, duration sums and a histogram, tokens); the requests
+  // recorded so far are folded into them.
+  "0006_model_request_rollups": {
+    async up(db: AnyDatabase): Promise<void> {
+      let table = db.schema
+        .createTable("model_request_rollups")
+        .addColumn("model_id", "text", (col) => col.notNull())
+        .addColumn("bucket_start", "text", (col) => col.notNull())
+        .addColumn("request_count", "integer", (col) => col.notNull())
+        .addColumn("success_count", "integer", (col) => col.notNull())
+        .addColumn("cache_hit_count", "integer", (col) => col.notNull())
+        .addColumn("duration_ms_sum", "bigint", (col) => col.notNull())
+        .addColumn("prompt_tokens_sum", "bigint", (col) => col.notNull())
+        .addColumn("completion_tokens_sum", "bigint", (col) => col.notNull());
+      for (const column of ROLLUP_0006_DURATION_COLUMNS) {
+        table = table.addColumn(column.name, "integer", (col) => col.notNull());
+      }
+      await table.addPrimaryKeyConstraint("model_request_rollups_pk", ["model_id", "bucket_start"]).execute();
+      await db.schema
+        .createIndex("model_request_rollups_bucket")
+        .on("model_request_rollups")
+        .column("bucket_start")
+        .execute();
+
+      // ISO-8601 timestamps: the first 16 characters are the minute, in SQLite and PostgreSQL alike.
+      const minute = sql<string>`substr(started_at, 1, 16)`;
+      const histogram = ROLLUP_0006_DURATION_COLUMNS.map(
+        ({ name, above, upTo }) =>
+          sql`sum(case when duration_ms > ${sql.lit(above)}${
+            upTo === undefined ? sql`` : sql` and duration_ms <= ${sql.lit(upTo)}`
+          } then 1 else 0 end) as ${sql.ref(name)}`,
+      );
+      const columns = [
+        "model_id",
+        "bucket_start",
+        "request_count",
+        "success_count",
+        "cache_hit_count",
+        "duration_ms_sum",
+        "prompt_tokens_sum",
+        "completion_tokens_sum",
+        ...ROLLUP_0006_DURATION_COLUMNS.map((column) => column.name),
+      ];
+      await sql`
+        insert into model_request_rollups (${sql.join(columns.map((column) => sql.ref(column)))})
+        select model_id, ${minute} || ':00.000Z', count(*), sum(success), sum(cache_hit),
+          sum(duration_ms), sum(prompt_tokens), sum(completion_tokens), ${sql.join(histogram)}
+        from model_requests
+        group by model_id, ${minute}
+      `.execute(db);
+      await db.schema.dropTable("model_requests").execute();
+    },
+    async down(db: AnyDatabase): Promise<void> {
+      // The per-request rows cannot be recovered from rollups; the table comes back empty.
+      await createModelRequestsTable(db);
+      await db.schema.dropTable("model_request_rollups").execute();
     },
   },
 };

@@ -1,11 +1,47 @@
-import { randomUUID } from "node:crypto";
 import { type Insertable, type Kysely, sql } from "kysely";
-import type { Database, ModelRequestsTable } from "./schema.js";
+import {
+  DURATION_BOUNDS_MS,
+  DURATION_COLUMNS,
+  type Database,
+  type DurationColumn,
+  type ModelRequestRollupsTable,
+} from "./schema.js";
 
-/** Request records written per statement (9 columns each: far below SQLite's variable limit). */
-const RECORD_BATCH = 200;
-/** How long a request record may wait for its batch. */
+/** How long recorded requests may wait in memory before they are added to the store. */
 const RECORD_FLUSH_MS = 250;
+/** Rollup rows per statement (23 columns each: far below either dialect's parameter limit). */
+const ROLLUP_BATCH = 100;
+const MINUTE_MS = 60_000;
+
+type Rollup = Insertable<ModelRequestRollupsTable>;
+type Counter = Exclude<keyof Rollup, "model_id" | "bucket_start">;
+const COUNTERS: readonly Counter[] = [
+  "request_count",
+  "success_count",
+  "cache_hit_count",
+  "duration_ms_sum",
+  "prompt_tokens_sum",
+  "completion_tokens_sum",
+  ...DURATION_COLUMNS,
+];
+/** On a row that exists already (another replica, an earlier run, an earlier flush): add to it. */
+const ADD_TO_EXISTING = Object.fromEntries(
+  COUNTERS.map((column) => [
+    column,
+    sql<number>`${sql.ref(`model_request_rollups.${column}`)} + ${sql.ref(`excluded.${column}`)}`,
+  ]),
+) as Record<Counter, ReturnType<typeof sql<number>>>;
+
+function durationColumn(ms: number): DurationColumn {
+  const index = DURATION_BOUNDS_MS.findIndex((bound) => ms <= bound);
+  return DURATION_COLUMNS[index === -1 ? DURATION_COLUMNS.length - 1 : index]!;
+}
+
+function emptyRollup(modelId: string, bucketStart: string): Rollup {
+  const rollup = { model_id: modelId, bucket_start: bucketStart } as Rollup;
+  for (const column of COUNTERS) rollup[column] = 0;
+  return rollup;
+}
 
 export type ModelStatus = "available" | "loading" | "loaded" | "unloading" | "error";
 
@@ -27,7 +63,6 @@ export interface ModelRequestRecord {
   promptTokens?: number;
   completionTokens?: number;
   cacheHit?: boolean;
-  errorCode?: string | undefined;
 }
 
 export interface ModelPerformance {
@@ -36,11 +71,14 @@ export interface ModelPerformance {
   successRate: number | null;
 }
 
-/** Model state and per-request records; one implementation for both dialects. */
+/** Model state and per-model request metrics; one implementation for both dialects. */
 export class ModelRepository {
-  private pendingRecords: Insertable<ModelRequestsTable>[] = [];
+  /** Requests recorded since the last flush, per model and minute. */
+  private pending = new Map<string, Rollup>();
   private nextFlush: Promise<void> | undefined;
   private writing: Promise<void> = Promise.resolve();
+  /** The minute the last record fell in, so that most records skip formatting a date. */
+  private lastBucket = { startMs: Number.NaN, iso: "" };
 
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -85,45 +123,60 @@ export class ModelRepository {
   }
 
   /**
-   * Queues one request record; records are written together, at most `RECORD_FLUSH_MS` later
-   * (sooner when many are waiting). One multi-row insert per batch instead of one statement per
-   * request: on the gateway path this write was a large share of the per-request CPU. Readers
-   * in this process (`performance`) flush first; `flush` is also called when the store closes.
+   * Adds one request to its model's rollup for the minute it completed in. Rollups are added to
+   * the store together, at most `RECORD_FLUSH_MS` later: one upsert per model and minute instead
+   * of a row per request, so recording costs a request next to nothing and the table does not
+   * grow with traffic. Readers in this process (`performance`) flush first; `flush` is also
+   * called when the store closes. The promise settles when the request is in the store.
    */
   recordRequest(record: ModelRequestRecord): Promise<void> {
-    this.pendingRecords.push({
-      id: randomUUID(),
-      model_id: record.modelId,
-      started_at: record.startedAt.toISOString(),
-      duration_ms: Math.round(record.durationMs),
-      success: record.success ? 1 : 0,
-      prompt_tokens: record.promptTokens ?? 0,
-      completion_tokens: record.completionTokens ?? 0,
-      cache_hit: record.cacheHit ? 1 : 0,
-      error_code: record.errorCode ?? null,
-    });
-    if (this.pendingRecords.length >= RECORD_BATCH) return this.flush();
+    const completedMs = record.startedAt.getTime() + record.durationMs;
+    const bucketStart = this.bucketOf(completedMs);
+    const key = `${record.modelId}\n${bucketStart}`;
+    let rollup = this.pending.get(key);
+    if (rollup === undefined) {
+      rollup = emptyRollup(record.modelId, bucketStart);
+      this.pending.set(key, rollup);
+    }
+    const durationMs = Math.max(0, Math.round(record.durationMs));
+    rollup.request_count += 1;
+    if (record.success) rollup.success_count += 1;
+    if (record.cacheHit === true) rollup.cache_hit_count += 1;
+    rollup.duration_ms_sum += durationMs;
+    rollup.prompt_tokens_sum += record.promptTokens ?? 0;
+    rollup.completion_tokens_sum += record.completionTokens ?? 0;
+    rollup[durationColumn(durationMs)] += 1;
     this.nextFlush ??= new Promise<void>((resolve, reject) => {
       setTimeout(() => this.flush().then(resolve, reject), RECORD_FLUSH_MS).unref();
     });
     return this.nextFlush;
   }
 
-  /** Writes every queued request record (in batches, one after another). */
+  /**
+   * Adds every pending rollup to the store. When that fails, the rollups go back to the pending
+   * ones (counts only ever add up), so the next flush retries them.
+   */
   flush(): Promise<void> {
     this.nextFlush = undefined;
-    const rows = this.pendingRecords.splice(0);
-    if (rows.length === 0) return this.writing;
-    this.writing = this.writing.then(async () => {
-      for (let start = 0; start < rows.length; start += RECORD_BATCH) {
-        await this.db
-          .insertInto("model_requests")
-          .values(rows.slice(start, start + RECORD_BATCH))
-          .execute();
+    const rollups = [...this.pending.values()];
+    if (rollups.length === 0) return this.writing;
+    this.pending = new Map();
+    const written = this.writing.then(async () => {
+      for (let start = 0; start < rollups.length; start += ROLLUP_BATCH) {
+        const batch = rollups.slice(start, start + ROLLUP_BATCH);
+        try {
+          await this.db
+            .insertInto("model_request_rollups")
+            .values(batch)
+            .onConflict((oc) => oc.columns(["model_id", "bucket_start"]).doUpdateSet(ADD_TO_EXISTING))
+            .execute();
+        } catch (err) {
+          for (const rollup of rollups.slice(start)) this.putBack(rollup);
+          throw err;
+        }
       }
     });
-    // A failed batch fails its callers, not every later one.
-    const written = this.writing;
+    // A failed flush fails its callers, not every later one.
     this.writing = written.catch(() => undefined);
     return written;
   }
@@ -132,15 +185,15 @@ export class ModelRepository {
   async performance(since?: Date): Promise<Map<string, ModelPerformance>> {
     await this.flush().catch(() => undefined);
     let query = this.db
-      .selectFrom("model_requests")
+      .selectFrom("model_request_rollups")
       .select([
         "model_id",
-        sql<number>`count(*)`.as("n"),
-        sql<number | null>`avg(duration_ms)`.as("avg_ms"),
-        sql<number>`sum(success)`.as("ok"),
+        sql<number>`sum(request_count)`.as("n"),
+        sql<number>`sum(duration_ms_sum)`.as("total_ms"),
+        sql<number>`sum(success_count)`.as("ok"),
       ])
       .groupBy("model_id");
-    if (since !== undefined) query = query.where("started_at", ">=", since.toISOString());
+    if (since !== undefined) query = query.where("bucket_start", ">=", this.bucketOf(since.getTime()));
     const rows = await query.execute();
     return new Map(
       rows.map((row) => {
@@ -149,11 +202,29 @@ export class ModelRepository {
           row.model_id,
           {
             requestCount: n,
-            avgDurationMs: row.avg_ms === null ? null : Math.round(Number(row.avg_ms)),
+            avgDurationMs: n === 0 ? null : Math.round(Number(row.total_ms) / n),
             successRate: n === 0 ? null : Number(row.ok) / n,
           },
         ];
       }),
     );
+  }
+
+  /** The start of the UTC minute `ms` falls in, as ISO-8601. */
+  private bucketOf(ms: number): string {
+    const startMs = ms - (((ms % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
+    if (startMs !== this.lastBucket.startMs)
+      this.lastBucket = { startMs, iso: new Date(startMs).toISOString() };
+    return this.lastBucket.iso;
+  }
+
+  private putBack(rollup: Rollup): void {
+    const key = `${rollup.model_id}\n${rollup.bucket_start}`;
+    const pending = this.pending.get(key);
+    if (pending === undefined) {
+      this.pending.set(key, rollup);
+      return;
+    }
+    for (const column of COUNTERS) pending[column] += rollup[column];
   }
 }

@@ -33,19 +33,43 @@ export interface ModelStatesTable {
   updated_at: string;
 }
 
-/** One row per inference request: the source of per-model metrics. */
-export interface ModelRequestsTable {
-  id: string;
+/**
+ * Upper bounds (ms) of the request-duration histogram in `model_request_rollups`, one column each
+ * (`duration_le_<bound>ms`) plus `duration_over_<last>ms`: percentiles over any window come from
+ * summing them. Changing the list needs a migration that changes the columns.
+ */
+export const DURATION_BOUNDS_MS = [
+  10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000,
+] as const;
+type Last<T extends readonly unknown[]> = T extends readonly [...unknown[], infer L extends number]
+  ? L
+  : never;
+export type DurationColumn =
+  | `duration_le_${(typeof DURATION_BOUNDS_MS)[number]}ms`
+  | `duration_over_${Last<typeof DURATION_BOUNDS_MS>}ms`;
+/** The histogram's columns, shortest durations first. */
+export const DURATION_COLUMNS: readonly DurationColumn[] = [
+  ...DURATION_BOUNDS_MS.map((bound) => `duration_le_${bound}ms` as const),
+  `duration_over_${DURATION_BOUNDS_MS[DURATION_BOUNDS_MS.length - 1]}ms` as DurationColumn,
+];
+
+/**
+ * Requests of one model that completed in one UTC minute: the source of per-model metrics. Rows
+ * are only ever added to (`count = count + new`), so every replica and every restart adds to the
+ * same row, and the table grows with time and models, not with traffic.
+ */
+export type ModelRequestRollupsTable = {
   model_id: string;
-  started_at: string;
-  duration_ms: number;
-  /** 1 or 0: portable across SQLite and PostgreSQL. */
-  success: number;
-  prompt_tokens: Generated<number>;
-  completion_tokens: Generated<number>;
-  cache_hit: Generated<number>;
-  error_code: string | null;
-}
+  /** The minute's start, ISO-8601 UTC (`2026-11-24T21:05:00.000Z`). */
+  bucket_start: string;
+  request_count: number;
+  success_count: number;
+  cache_hit_count: number;
+  /** Sum of durations in whole milliseconds (with request_count, the average). */
+  duration_ms_sum: number;
+  prompt_tokens_sum: number;
+  completion_tokens_sum: number;
+} & Record<DurationColumn, number>;
 
 /** Accepted `options.async` requests: executed by a worker, kept so none is lost across restarts. */
 export interface InferenceRequestsTable {
@@ -117,7 +141,7 @@ export interface OptimizationResultsTable {
 export interface Database {
   api_keys: ApiKeysTable;
   model_states: ModelStatesTable;
-  model_requests: ModelRequestsTable;
+  model_request_rollups: ModelRequestRollupsTable;
   inference_requests: InferenceRequestsTable;
   optimization_calls: OptimizationCallsTable;
   optimization_candidates: OptimizationCandidatesTable;

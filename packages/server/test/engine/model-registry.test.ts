@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { sql } from "kysely";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { engineSchema, type ModelEntry } from "../../src/engine/model-config.js";
 import { ModelRegistry, type ModelRegistryOptions } from "../../src/engine/model-registry.js";
+import { ModelRunner } from "../../src/engine/model-runner.js";
 import { ApiError } from "../../src/errors.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { openStore } from "../../src/store/open-store.js";
@@ -211,5 +213,21 @@ describe("ModelRegistry", () => {
     const error = await rejection(reg.load("bad"));
     expect(error.code).toBe("UPSTREAM_ERROR");
     expect(reg.get("bad")).toMatchObject({ status: "error", error: "file is not a GGUF model" });
+  });
+});
+
+describe("ModelRunner's request metrics", () => {
+  it("a store that cannot take them logs one warning per failed write, not one per request", async () => {
+    const warnings: string[] = [];
+    const logger = createLogger("warn", { write: (line: string) => void warnings.push(line) });
+    const runner = new ModelRunner(registry({ m: {} }), store.models, logger);
+    await sql`alter table model_request_rollups rename to rollups_away`.execute(store.db);
+    for (let i = 0; i < 3; i++) await runner.generate("m", { input: { kind: "completion", prompt: "x" } });
+    await vi.waitFor(() => expect(warnings).toHaveLength(1), { timeout: 2_000 });
+    expect(warnings[0]).toContain("could not record model requests");
+    // The three requests are kept for the next write, which finds the table back.
+    await sql`alter table rollups_away rename to model_request_rollups`.execute(store.db);
+    expect((await store.models.performance()).get("m")?.requestCount).toBe(3);
+    expect(warnings).toHaveLength(1);
   });
 });

@@ -259,37 +259,160 @@ for (const target of targets) {
       expect(await store.optimization.resultsOfExperiment("nope")).toEqual([]);
     });
 
-    it("writes request records in batches: performance() and close() flush the queue", async () => {
-      const store = await open();
-      const record = (success: boolean) => ({
-        modelId: "m",
-        startedAt: new Date("2026-01-01T00:00:00Z"),
-        durationMs: 10,
-        success,
+    describe("request metrics", () => {
+      const request = (modelId: string, startedAt: string, durationMs: number, extra: object = {}) => ({
+        modelId,
+        startedAt: new Date(startedAt),
+        durationMs,
+        success: true,
+        ...extra,
       });
-      const queued = [store.models.recordRequest(record(true)), store.models.recordRequest(record(false))];
-      const count = async (s: Store) =>
-        Number(
-          (
-            await s.db
-              .selectFrom("model_requests")
-              .select((eb) => eb.fn.countAll().as("n"))
-              .executeTakeFirst()
-          )?.n,
+      /** Every rollup row, numbers as numbers (PostgreSQL hands bigint sums over as strings). */
+      const rollups = async (s: Store) => {
+        const rows = await s.db
+          .selectFrom("model_request_rollups")
+          .selectAll()
+          .orderBy("model_id")
+          .orderBy("bucket_start")
+          .execute();
+        return rows.map((row) =>
+          Object.fromEntries(
+            Object.entries(row).map(([k, v]) => [
+              k,
+              k === "model_id" || k === "bucket_start" ? v : Number(v),
+            ]),
+          ),
         );
-      // Queued, not yet written: one statement will carry both.
-      expect(await count(store)).toBe(0);
-      const perf = (await store.models.performance()).get("m");
-      expect(perf?.requestCount).toBe(2);
-      expect(perf?.successRate).toBe(0.5);
-      await Promise.all(queued);
-      // 450 records: more than one batch.
-      await Promise.all(Array.from({ length: 450 }, () => store.models.recordRequest(record(true))));
-      expect(await count(store)).toBe(452);
-      void store.models.recordRequest(record(true));
-      await store.close();
-      const reopened = await open();
-      expect(await count(reopened)).toBe(453);
+      };
+      const histogram = (row: Record<string, unknown> | undefined) =>
+        Object.fromEntries(
+          Object.entries(row ?? {}).filter(([k, v]) => k.startsWith("duration_") && v !== 0),
+        );
+
+      it("rolls requests up per model and the minute they completed in", async () => {
+        const store = await open();
+        const queued = [
+          store.models.recordRequest(
+            request("m", "2026-01-01T00:00:10Z", 8, { promptTokens: 5, completionTokens: 7 }),
+          ),
+          // Started in the first minute, completed in the second.
+          store.models.recordRequest(request("m", "2026-01-01T00:00:20Z", 40_000, { success: false })),
+          store.models.recordRequest(request("m", "2026-01-01T00:00:30Z", 0.4, { cacheHit: true })),
+          store.models.recordRequest(request("other", "2026-01-01T00:00:30Z", 400_000)),
+        ];
+        // Held in memory until the flush: nothing written yet.
+        expect(await rollups(store)).toEqual([]);
+        // performance() flushes first.
+        const perf = await store.models.performance();
+        expect(perf.get("m")).toEqual({ requestCount: 3, avgDurationMs: 13_336, successRate: 2 / 3 });
+        expect(perf.get("other")).toEqual({ requestCount: 1, avgDurationMs: 400_000, successRate: 1 });
+        await Promise.all(queued);
+
+        const rows = await rollups(store);
+        expect(rows.map((r) => [r.model_id, r.bucket_start])).toEqual([
+          ["m", "2026-01-01T00:00:00.000Z"],
+          ["m", "2026-01-01T00:01:00.000Z"],
+          ["other", "2026-01-01T00:07:00.000Z"],
+        ]);
+        expect(rows[0]).toMatchObject({
+          request_count: 2,
+          success_count: 2,
+          cache_hit_count: 1,
+          duration_ms_sum: 8,
+          prompt_tokens_sum: 5,
+          completion_tokens_sum: 7,
+        });
+        expect(histogram(rows[0])).toEqual({ duration_ms_sum: 8, duration_le_10ms: 2 });
+        expect(rows[1]).toMatchObject({ request_count: 1, success_count: 0, duration_ms_sum: 40_000 });
+        expect(histogram(rows[1])).toEqual({ duration_ms_sum: 40_000, duration_le_60000ms: 1 });
+        expect(histogram(rows[2])).toEqual({ duration_ms_sum: 400_000, duration_over_300000ms: 1 });
+
+        const since = await store.models.performance(new Date("2026-01-01T00:01:30Z"));
+        expect(since.get("m")).toEqual({ requestCount: 1, avgDurationMs: 40_000, successRate: 0 });
+      });
+
+      it("adds to the same rows across stores and restarts, and close() writes what is pending", async () => {
+        const first = await open();
+        const second = await open();
+        await Promise.all([
+          first.models.recordRequest(request("m", "2026-01-01T00:00:01Z", 100)),
+          second.models.recordRequest(request("m", "2026-01-01T00:00:02Z", 300)),
+          second.models.recordRequest(request("m", "2026-01-01T00:00:03Z", 20, { success: false })),
+        ]);
+        void first.models.recordRequest(request("m", "2026-01-01T00:00:04Z", 60));
+        await first.close();
+        await second.close();
+
+        const reopened = await open();
+        const [row] = await rollups(reopened);
+        expect(row).toMatchObject({ request_count: 4, success_count: 3, duration_ms_sum: 480 });
+        expect(histogram(row)).toMatchObject({
+          duration_le_25ms: 1,
+          duration_le_100ms: 2,
+          duration_le_500ms: 1,
+        });
+      });
+
+      it("keeps the requests of a failed write for the next one", async () => {
+        const store = await open();
+        await sql`alter table model_request_rollups rename to rollups_away`.execute(store.db);
+        await expect(store.models.recordRequest(request("m", "2026-01-01T00:00:01Z", 10))).rejects.toThrow();
+        await sql`alter table rollups_away rename to model_request_rollups`.execute(store.db);
+        await store.models.recordRequest(request("m", "2026-01-01T00:00:02Z", 10));
+        expect((await store.models.performance()).get("m")?.requestCount).toBe(2);
+      });
+
+      it("folds the per-request rows of earlier versions into rollups (migration 0006)", async () => {
+        const name = "0006_model_request_rollups";
+        const store = await open();
+        // Back to the schema before 0006, with requests recorded the old way.
+        const down = migrations[name]?.down;
+        if (down === undefined) throw new Error(`migration ${name} has no down`);
+        await down(store.db);
+        await sql`delete from aiservice_migration where name = ${name}`.execute(store.db);
+        const old = [
+          ["a", "m", "2026-01-01T00:00:05.000Z", 5, 1, 3, 4, 0],
+          ["b", "m", "2026-01-01T00:00:59.999Z", 20, 0, 0, 0, 0],
+          ["c", "m", "2026-01-01T00:00:30.000Z", 400_000, 1, 0, 0, 1],
+          ["d", "m2", "2026-01-01T00:01:00.000Z", 250, 1, 0, 0, 0],
+        ] as const;
+        for (const [id, model, at, ms, ok, prompt, completion, hit] of old) {
+          await sql`insert into model_requests
+            (id, model_id, started_at, duration_ms, success, prompt_tokens, completion_tokens, cache_hit)
+            values (${id}, ${model}, ${at}, ${ms}, ${ok}, ${prompt}, ${completion}, ${hit})`.execute(
+            store.db,
+          );
+        }
+        await store.close();
+
+        const migrated = await open();
+        expect(await migrationNames(migrated)).toEqual(Object.keys(migrations).sort());
+        const rows = await rollups(migrated);
+        expect(rows.map((r) => [r.model_id, r.bucket_start, r.request_count])).toEqual([
+          ["m", "2026-01-01T00:00:00.000Z", 3],
+          ["m2", "2026-01-01T00:01:00.000Z", 1],
+        ]);
+        expect(rows[0]).toMatchObject({
+          success_count: 2,
+          cache_hit_count: 1,
+          prompt_tokens_sum: 3,
+          completion_tokens_sum: 4,
+        });
+        expect(histogram(rows[0])).toEqual({
+          duration_ms_sum: 400_025,
+          duration_le_10ms: 1,
+          duration_le_25ms: 1,
+          duration_over_300000ms: 1,
+        });
+        expect(histogram(rows[1])).toEqual({ duration_ms_sum: 250, duration_le_250ms: 1 });
+        expect((await migrated.models.performance()).get("m")).toEqual({
+          requestCount: 3,
+          avgDurationMs: 133_342,
+          successRate: 2 / 3,
+        });
+        const tables = await migrated.db.introspection.getTables();
+        expect(tables.map((t) => t.name)).not.toContain("model_requests");
+      });
     });
 
     it("pings, and closes idempotently", async () => {
@@ -320,7 +443,7 @@ for (const target of targets) {
           "aiservice_migration_lock",
           "api_keys",
           "inference_requests",
-          "model_requests",
+          "model_request_rollups",
           "model_states",
           "optimization_calls",
           "optimization_candidates",
