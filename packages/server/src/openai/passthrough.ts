@@ -225,7 +225,7 @@ export async function passthroughResponse(
           "passthrough stream failed",
         );
       }
-      held.finish({ success: outcome.success, ...(outcome.usage && { usage: outcome.usage }) });
+      held.finish(outcome);
     },
   };
   const headers: Record<string, string> = { "Content-Type": answer.contentType };

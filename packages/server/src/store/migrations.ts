@@ -2,8 +2,8 @@
  * Schema migrations, kept in code so the compiled server carries them (no migration folder to
  * ship or locate at run time). Only the Kysely schema builder and SQL that both dialects share
  * are used, so one migration serves SQLite and PostgreSQL alike. Names sort in the order they
- * must run; never rename or edit an applied one, add a new one instead. Every run is one transaction on both dialects, so a
- * migration must not open a transaction of its own.
+ * must run; never rename or edit an applied one, add a new one instead. Every run is one
+ * transaction on both dialects, so a migration must not open a transaction of its own.
  */
 import { type Kysely, type Migration, Migrator, PostgresAdapter, SqliteAdapter, sql } from "kysely";
 

@@ -37,6 +37,8 @@ function durationColumn(ms: number): DurationColumn {
   return DURATION_COLUMNS[index === -1 ? DURATION_COLUMNS.length - 1 : index]!;
 }
 
+const rollupKey = (modelId: string, bucketStart: string) => `${modelId}\n${bucketStart}`;
+
 function emptyRollup(modelId: string, bucketStart: string): Rollup {
   const rollup = { model_id: modelId, bucket_start: bucketStart } as Rollup;
   for (const column of COUNTERS) rollup[column] = 0;
@@ -132,7 +134,7 @@ export class ModelRepository {
   recordRequest(record: ModelRequestRecord): Promise<void> {
     const completedMs = record.startedAt.getTime() + record.durationMs;
     const bucketStart = this.bucketOf(completedMs);
-    const key = `${record.modelId}\n${bucketStart}`;
+    const key = rollupKey(record.modelId, bucketStart);
     let rollup = this.pending.get(key);
     if (rollup === undefined) {
       rollup = emptyRollup(record.modelId, bucketStart);
@@ -181,7 +183,10 @@ export class ModelRepository {
     return written;
   }
 
-  /** Average duration and success rate per model since `since` (all time when omitted). */
+  /**
+   * Average duration and success rate per model since the start of `since`'s minute (all time
+   * when omitted).
+   */
   async performance(since?: Date): Promise<Map<string, ModelPerformance>> {
     await this.flush().catch(() => undefined);
     let query = this.db
@@ -219,7 +224,7 @@ export class ModelRepository {
   }
 
   private putBack(rollup: Rollup): void {
-    const key = `${rollup.model_id}\n${rollup.bucket_start}`;
+    const key = rollupKey(rollup.model_id, rollup.bucket_start);
     const pending = this.pending.get(key);
     if (pending === undefined) {
       this.pending.set(key, rollup);
