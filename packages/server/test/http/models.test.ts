@@ -201,4 +201,22 @@ describe("/v1/ai/models", () => {
       "timeout_seconds",
     ]);
   });
+
+  it("performance_metrics come from the requests each model served", async () => {
+    for (let i = 0; i < 2; i++) {
+      const res = await request(server.url, "/v1/ai/inference/generation", {
+        method: "POST",
+        headers: reader,
+        body: { model_id: "codellama-7b", prompt: "write a function" },
+      });
+      expect(res.status).toBe(200);
+    }
+    const served = (await request(server.url, "/v1/ai/models/codellama-7b", { headers: reader }))
+      .body as ModelJson;
+    expect(served.performance_metrics.success_rate).toBe(1);
+    expect(served.performance_metrics.avg_inference_time_ms).toBeGreaterThanOrEqual(0);
+    const idle = (await request(server.url, "/v1/ai/models/starcoder-3b", { headers: reader }))
+      .body as ModelJson;
+    expect(idle.performance_metrics).toEqual({ avg_inference_time_ms: null, success_rate: null });
+  });
 });
