@@ -5,6 +5,7 @@
  */
 import type { Context } from "hono";
 import type { ModelRunner } from "../engine/model-runner.js";
+import { CallAbort } from "../engine/providers/call-abort.js";
 import type { GenerationRequest, GenerationResult, PassthroughPath } from "../engine/providers/provider.js";
 import type { AppEnv } from "../http/context.js";
 import { clientClosed } from "./errors.js";
@@ -27,8 +28,8 @@ export interface GenerationCall {
 }
 
 /** Aborted when the client disconnects; other sources (a cancelled response body) abort it too. */
-function abortOnDisconnect(c: Context<AppEnv>): AbortController {
-  const abort = new AbortController();
+function abortOnDisconnect(c: Context<AppEnv>): CallAbort {
+  const abort = new CallAbort();
   const res = c.env?.outgoing;
   if (res !== undefined) {
     // Node's own event: cheaper than the adapter's request signal (one more AbortController and

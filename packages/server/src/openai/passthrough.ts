@@ -11,6 +11,7 @@ import type { ServerResponse } from "node:http";
 import { RESPONSE_ALREADY_SENT } from "@hono/node-server/utils/response";
 import type { Context } from "hono";
 import type { HeldCallOutcome, HeldModel } from "../engine/model-runner.js";
+import type { CallAbort } from "../engine/providers/call-abort.js";
 import type { PassthroughAnswer, PassthroughPath, TokenUsage } from "../engine/providers/provider.js";
 import { upstreamError } from "../engine/upstream-errors.js";
 import { ApiError } from "../errors.js";
@@ -199,7 +200,7 @@ export async function passthroughResponse(
   held: HeldModel,
   path: PassthroughPath,
   body: Record<string, unknown>,
-  abort: AbortController,
+  abort: CallAbort,
 ): Promise<Response> {
   const { model } = held;
   if (model.passthrough === undefined) throw new Error("the model has no passthrough");
@@ -208,7 +209,7 @@ export async function passthroughResponse(
     answer = await model.passthrough(path, body, abort);
   } catch (err) {
     // The client left; an unload aborts with an ApiError as the reason, and that is a failure.
-    if (abort.signal.aborted && !(abort.signal.reason instanceof ApiError)) {
+    if (abort.aborted && !(abort.signal.reason instanceof ApiError)) {
       held.finish({ success: true });
       return clientClosed();
     }

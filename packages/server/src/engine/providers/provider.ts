@@ -2,6 +2,7 @@
  * The one provider interface (DESIGN.md "One provider interface"). Everything above engine/
  * speaks this neutral request; each provider translates it to its runtime or wire format.
  */
+import type { CallAbort } from "./call-abort.js";
 
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
@@ -124,7 +125,7 @@ export interface LoadedModel {
   passthrough?(
     path: PassthroughPath,
     body: Record<string, unknown>,
-    abort: AbortController,
+    abort: CallAbort,
   ): Promise<PassthroughAnswer>;
 }
 

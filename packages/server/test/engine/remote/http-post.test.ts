@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { AddressInfo } from "node:net";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { CallAbort } from "../../../src/engine/providers/call-abort.js";
 import { postJson, requestTarget } from "../../../src/engine/providers/remote/http-post.js";
 import { UpstreamReadTimeoutError } from "../../../src/engine/providers/remote/read-timeout-fetch.js";
 
@@ -64,7 +65,7 @@ afterAll(async () => {
 });
 
 const options = (overrides: Partial<Parameters<typeof postJson>[3]> = {}) => ({
-  signal: new AbortController().signal,
+  abort: new CallAbort(),
   responseTimeoutMs: 2_000,
   readTimeoutMs: 2_000,
   ...overrides,
@@ -111,22 +112,12 @@ describe("postJson", () => {
   });
 
   it("aborts: before headers as APIUserAbortError, after them by closing the body", async () => {
-    const early = new AbortController();
-    const pending = postJson(
-      requestTarget(`${base}/stall-headers`),
-      "{}",
-      {},
-      options({ signal: early.signal }),
-    );
+    const early = new CallAbort();
+    const pending = postJson(requestTarget(`${base}/stall-headers`), "{}", {}, options({ abort: early }));
     early.abort();
     await expect(pending).rejects.toBeInstanceOf(OpenAI.APIUserAbortError);
-    const late = new AbortController();
-    const response = await postJson(
-      requestTarget(`${base}/stall-body`),
-      "{}",
-      {},
-      options({ signal: late.signal }),
-    );
+    const late = new CallAbort();
+    const response = await postJson(requestTarget(`${base}/stall-body`), "{}", {}, options({ abort: late }));
     const reading = text(response.body).catch((e: unknown) => e);
     late.abort();
     expect(await reading).toBeInstanceOf(OpenAI.APIUserAbortError);
@@ -165,5 +156,35 @@ describe("requestTarget", () => {
     });
     expect(requestTarget("https://api.example.com/v1/completions").origin).toBe("https://api.example.com");
     expect(() => requestTarget("ftp://example.com/x")).toThrow(/not an http/);
+  });
+});
+
+describe("CallAbort", () => {
+  it("calls its callbacks once on abort, and is a standard AbortController for everyone else", () => {
+    const abort = new CallAbort();
+    const calls: string[] = [];
+    abort.onAbort(() => calls.push("kept"));
+    const remove = abort.onAbort(() => calls.push("removed"));
+    remove();
+    expect(abort.aborted).toBe(false);
+    abort.abort(new Error("unloaded"));
+    abort.abort(new Error("again"));
+    expect(calls).toEqual(["kept"]);
+    expect(abort.aborted).toBe(true);
+    expect(abort.signal.aborted).toBe(true);
+    expect((abort.signal.reason as Error).message).toBe("unloaded");
+    // Registered after the abort: called at once.
+    abort.onAbort(() => calls.push("late"));
+    expect(calls).toEqual(["kept", "late"]);
+  });
+
+  it("aborts a signal someone already holds, with the default reason when none is given", () => {
+    const abort = new CallAbort();
+    const { signal } = abort;
+    let heard = false;
+    signal.addEventListener("abort", () => (heard = true));
+    abort.abort();
+    expect(heard).toBe(true);
+    expect((signal.reason as DOMException).name).toBe("AbortError");
   });
 });

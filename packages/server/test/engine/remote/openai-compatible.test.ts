@@ -1,5 +1,6 @@
 import type { ChatCompletion } from "openai/resources/chat/completions";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { CallAbort } from "../../../src/engine/providers/call-abort.js";
 import { OpenAICompatibleProvider } from "../../../src/engine/providers/openai-compatible/index.js";
 import { chatResult } from "../../../src/engine/providers/openai-compatible/wire.js";
 import type { LoadedModel } from "../../../src/engine/providers/provider.js";
@@ -293,7 +294,7 @@ describe("openai-compatible provider", () => {
 
     it("an unload before the upstream answers fails it with MODEL_NOT_LOADED and closes the connection", async () => {
       upstream.script("chat", { latencyMs: 5_000 });
-      const abort = new AbortController();
+      const abort = new CallAbort();
       const pending = model.passthrough?.("chat/completions", body(false), abort);
       await upstream.waitForRequests("chat", 1);
       await model.unload();
@@ -306,7 +307,7 @@ describe("openai-compatible provider", () => {
 
     it("an unload while the body streams closes the connection; a released call is left alone", async () => {
       upstream.script("chat", { reply: "a b c d e f", chunkDelayMs: 100 });
-      const abort = new AbortController();
+      const abort = new CallAbort();
       const answer = await model.passthrough!("chat/completions", body(true), abort);
       const chunks = answer.body[Symbol.asyncIterator]();
       await chunks.next();
@@ -317,13 +318,13 @@ describe("openai-compatible provider", () => {
 
     it("a caller's abort rejects with the caller's reason, and leaves the model serving", async () => {
       upstream.script("chat", { latencyMs: 5_000 }, {});
-      const abort = new AbortController();
+      const abort = new CallAbort();
       const pending = model.passthrough!("chat/completions", body(false), abort);
       await upstream.waitForRequests("chat", 1);
       const reason = new Error("client went away");
       abort.abort(reason);
       await expect(within(pending, 1_000)).rejects.toBe(reason);
-      const next = await model.passthrough!("chat/completions", body(false), new AbortController());
+      const next = await model.passthrough!("chat/completions", body(false), new CallAbort());
       expect(next.status).toBe(200);
       await drain(next.body[Symbol.asyncIterator]());
     });

@@ -1,5 +1,6 @@
 import type OpenAI from "openai";
 import { invalidRequest } from "../../../errors.js";
+import type { CallAbort } from "../call-abort.js";
 import type {
   GenerationChunk,
   GenerationRequest,
@@ -88,10 +89,9 @@ export class OpenAICompatibleModel implements LoadedModel {
   async passthrough(
     path: PassthroughPath,
     body: Record<string, unknown>,
-    abort: AbortController,
+    abort: CallAbort,
   ): Promise<PassthroughAnswer> {
     const release = this.lifetime.track(abort);
-    const { signal } = abort;
     // As in generate/stream: a non-streaming server sends its headers only once the answer is done.
     const timeout = body.stream === true ? this.settings.connectTimeoutMs : this.settings.readTimeoutMs;
     const forwarded = { ...body, model: this.settings.model };
@@ -100,16 +100,23 @@ export class OpenAICompatibleModel implements LoadedModel {
       response = await this.caller.call(
         () =>
           forwardOnce(this.client, this.targets[path], forwarded, {
-            signal,
+            abort,
             timeout,
             readTimeoutMs: this.settings.readTimeoutMs,
           }),
-        { signal, responseTimeoutMs: timeout },
+        // Read only once an attempt failed (a cancellation? a backoff to cut short?): the signal
+        // is not created on the way of a request that succeeds (call-abort.ts).
+        {
+          get signal() {
+            return abort.signal;
+          },
+          responseTimeoutMs: timeout,
+        },
       );
     } catch (err) {
       release();
       // Cancelled by the caller (nobody waits for the answer) or by an unload (MODEL_NOT_LOADED).
-      throw err instanceof UpstreamCallCancelled && signal.aborted ? signal.reason : err;
+      throw err instanceof UpstreamCallCancelled && abort.aborted ? abort.signal.reason : err;
     }
     return passthroughAnswer(response, release);
   }

@@ -5,6 +5,7 @@
 import OpenAI from "openai";
 import { ApiError } from "../../../errors.js";
 import { upstreamError, upstreamTimeout } from "../../upstream-errors.js";
+import type { Cancellation } from "../call-abort.js";
 import type { PassthroughAnswer, PassthroughPath } from "../provider.js";
 import { postJson, type RequestTarget, requestTarget, type UpstreamResponse } from "../remote/http-post.js";
 import { UpstreamReadTimeoutError } from "../remote/read-timeout-fetch.js";
@@ -41,7 +42,7 @@ export async function forwardOnce(
   client: OpenAI,
   target: RequestTarget,
   body: Record<string, unknown>,
-  options: { signal: AbortSignal; timeout: number; readTimeoutMs: number },
+  options: { abort: Cancellation; timeout: number; readTimeoutMs: number },
 ): Promise<UpstreamResponse> {
   try {
     return await postJson(
@@ -53,7 +54,7 @@ export async function forwardOnce(
         // The bytes are relayed as they come: they must not arrive compressed.
         "accept-encoding": "identity",
       },
-      { signal: options.signal, responseTimeoutMs: options.timeout, readTimeoutMs: options.readTimeoutMs },
+      { abort: options.abort, responseTimeoutMs: options.timeout, readTimeoutMs: options.readTimeoutMs },
     );
   } catch (err) {
     if (err instanceof OpenAI.APIError && err.status !== undefined && CLIENT_FAULT_STATUSES.has(err.status)) {

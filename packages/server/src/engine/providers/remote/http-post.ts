@@ -8,6 +8,7 @@
  */
 import OpenAI from "openai";
 import { type Dispatcher, Pool } from "undici";
+import type { Cancellation } from "../call-abort.js";
 import { UpstreamReadTimeoutError } from "./read-timeout-fetch.js";
 
 /** Response headers as undici hands them over: lower-case names, repeated ones as arrays. */
@@ -20,7 +21,8 @@ const ERROR_BODY_LIMIT = 64 * 1024;
 const HIGH_WATER_BYTES = 64 * 1024;
 
 export interface HttpPostOptions {
-  signal: AbortSignal;
+  /** Aborting it fails the request before the headers, or closes the body after them. */
+  abort: Cancellation;
   /** Until the response headers. */
   responseTimeoutMs: number;
   /** Longest silence while the body streams; the body then fails with UpstreamReadTimeoutError. */
@@ -189,7 +191,7 @@ const isBodyTimeout = (error: Error) => (error as { code?: unknown }).code === "
 /**
  * POSTs `payload` and resolves with the 2xx response (its body unread) or rejects with the
  * SDK's APIError (status), APIConnectionError, APIConnectionTimeoutError or APIUserAbortError.
- * Once resolved, an abort of `options.signal` closes the connection.
+ * Once resolved, an abort of `options.abort` closes the connection.
  */
 export function postJson(
   target: RequestTarget,
@@ -198,8 +200,8 @@ export function postJson(
   options: HttpPostOptions,
 ): Promise<UpstreamResponse> {
   return new Promise((resolvePromise, reject) => {
-    const { signal } = options;
-    if (signal.aborted) {
+    const { abort } = options;
+    if (abort.aborted) {
       reject(new OpenAI.APIUserAbortError());
       return;
     }
@@ -228,12 +230,12 @@ export function postJson(
         close(new OpenAI.APIUserAbortError());
       }
     };
-    signal.addEventListener("abort", onAbort, { once: true });
+    const stopWatching = abort.onAbort(onAbort);
     const stopTimer = () => clearTimeout(timer);
-    /** Nothing of this request is pending any more: no timer, no listener on the caller's signal. */
+    /** Nothing of this request is pending any more: no timer, no callback on the caller's abort. */
     const finish = () => {
       stopTimer();
-      signal.removeEventListener("abort", onAbort);
+      stopWatching();
     };
 
     poolFor(target.origin).dispatch(
@@ -267,7 +269,7 @@ export function postJson(
             return;
           }
           answered = true;
-          // The signal stays watched: an abort now closes the body.
+          // The abort stays watched: it now closes the body.
           stopTimer();
           const answeredBody = body;
           resolvePromise({
